@@ -1,0 +1,3 @@
+module github.com/pacsforge/pacs
+
+go 1.26
