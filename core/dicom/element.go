@@ -103,6 +103,9 @@ func (e *Element) VM() int {
 		}
 		return 1
 	}
+	if e.VR == AT {
+		return len(v) / 4 // a tag is two 16-bit words
+	}
 	if w := e.VR.ByteWidth(); w > 0 {
 		return len(v) / w
 	}
