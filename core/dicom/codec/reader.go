@@ -1,0 +1,194 @@
+package codec
+
+import (
+	"bytes"
+	"compress/flate"
+	"errors"
+	"io"
+
+	"github.com/pacsforge/pacs/core/dicom"
+)
+
+// Tags the reader treats specially.
+const (
+	tagSpecificCharacterSet dicom.Tag = 0x00080005
+	tagPixelRepresentation  dicom.Tag = 0x00280103
+	tagPixelData            dicom.Tag = 0x7fe00010
+)
+
+// initialElements is the capacity of a top-level data set; items start at
+// initialItemElements.
+const (
+	initialElements     = 64
+	initialItemElements = 8
+)
+
+// Reader decodes a data set element by element from a stream or a byte slice.
+// It is not safe for concurrent use.
+type Reader struct {
+	src      source
+	syntax   Syntax
+	opt      options
+	problems []Problem
+	codec    dicom.TextCodec // top-level Specific Character Set
+	signed   bool            // PixelRepresentation 1 seen: implicit "US or SS" is SS
+	elements int
+	stopped  bool
+	under    io.Reader // the reader under the buffer (the inflater when deflated)
+	err      error
+}
+
+// NewReader returns a Reader of a data set encoded in s read from r. For a
+// deflated syntax r is inflated (raw deflate, RFC 1951) and offsets count
+// inflated bytes. When r is an io.Seeker (and s is not deflated), its size is
+// used to reject impossible lengths and bulk values are skipped by seeking;
+// offsets count from r's position when NewReader is called.
+func NewReader(r io.Reader, s Syntax, opts ...Option) *Reader {
+	rd := &Reader{syntax: s, opt: newOptions(opts)}
+	rd.src.size = -1
+	if s.Deflated {
+		r = flate.NewReader(r)
+	} else if sk, ok := r.(io.Seeker); ok {
+		if cur, err := sk.Seek(0, io.SeekCurrent); err == nil {
+			if end, err := sk.Seek(0, io.SeekEnd); err == nil {
+				if _, err := sk.Seek(cur, io.SeekStart); err == nil && end >= cur {
+					rd.src.seeker, rd.src.size = sk, end-cur
+				}
+			}
+		}
+	}
+	rd.under = r
+	rd.src.r = r
+	rd.src.buf = make([]byte, 0, bufSize)
+	return rd
+}
+
+// ReadDataset decodes the data set in b, encoded in s. Values are sub-slices
+// of b (which must then not be modified) unless WithCopyValues(true) is
+// given; big-endian binary values are always copied, since they are swapped.
+func ReadDataset(b []byte, s Syntax, opts ...Option) (*dicom.Dataset, error) {
+	if s.Deflated {
+		return NewReader(bytes.NewReader(b), s, opts...).ReadDataset()
+	}
+	rd := &Reader{syntax: s, opt: newOptions(opts)}
+	rd.src.buf, rd.src.size, rd.src.copy = b, int64(len(b)), rd.opt.copyValues
+	return rd.ReadDataset()
+}
+
+// Offset returns the number of bytes consumed from the (inflated) stream.
+func (r *Reader) Offset() int64 { return r.src.offset() }
+
+// Problems returns the irregularities accepted so far.
+func (r *Reader) Problems() []Problem { return r.problems }
+
+// Remaining returns a reader of the stream from the first byte not consumed:
+// after a stop requested by WithStopAt, the stopping element's first byte. It
+// combines the Reader's buffered bytes with the underlying (inflated) stream.
+func (r *Reader) Remaining() io.Reader {
+	rest := r.src.unread()
+	if r.under == nil {
+		return bytes.NewReader(rest)
+	}
+	if len(rest) == 0 {
+		return r.under
+	}
+	return io.MultiReader(bytes.NewReader(rest), r.under)
+}
+
+// ReadDataset reads elements to the end of the input (or to the tag of
+// WithStopAt) and returns them as a data set. On error the elements read
+// before it are returned too.
+func (r *Reader) ReadDataset() (*dicom.Dataset, error) {
+	ds := dicom.NewDataset(initialElements)
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			ds.Codec = r.codec
+			return ds, nil
+		}
+		if err != nil {
+			ds.Codec = r.codec
+			return ds, err
+		}
+		r.add(ds, e)
+	}
+}
+
+// Next returns the next top-level element, fully read (sequences included),
+// and io.EOF at the end of the input or at the WithStopAt tag.
+func (r *Reader) Next() (dicom.Element, error) {
+	if r.err != nil {
+		return dicom.Element{}, r.err
+	}
+	if r.stopped {
+		return dicom.Element{}, io.EOF
+	}
+	for {
+		e, err := r.element(nil, 0, true)
+		if err == errSkip {
+			continue
+		}
+		if err != nil {
+			r.err = err
+			return dicom.Element{}, err
+		}
+		if e.Tag == tagSpecificCharacterSet {
+			r.setCharset(&r.codec, &e, r.src.offset())
+		}
+		return e, nil
+	}
+}
+
+// errSkip signals a stray delimiter skipped at the top level; errStop a
+// WithStopAt stop.
+var (
+	errSkip = errors.New("skip")
+	errStop = errors.New("stop")
+)
+
+// add puts e into ds, keeping the first of duplicates and sorting
+// out-of-order tags in, with a Problem for each.
+func (r *Reader) add(ds *dicom.Dataset, e dicom.Element) {
+	if ds.Append(e) {
+		return
+	}
+	if ds.Contains(e.Tag) {
+		r.problem(r.src.offset(), e.Tag, "duplicate tag, first kept")
+		return
+	}
+	r.problem(r.src.offset(), e.Tag, "tag out of order")
+	ds.Put(e)
+}
+
+func (r *Reader) problem(off int64, t dicom.Tag, msg string) {
+	r.problems = append(r.problems, Problem{Offset: off, Tag: t, Msg: msg})
+}
+
+func (r *Reader) fail(off int64, t dicom.Tag, msg string, err error) error {
+	return &SyntaxError{Offset: off, Tag: t, Msg: msg, Err: err}
+}
+
+// ioFail wraps a source error: unexpected EOF becomes ErrTruncated.
+func (r *Reader) ioFail(off int64, t dicom.Tag, msg string, err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
+		err = ErrTruncated
+	}
+	return r.fail(off, t, msg, err)
+}
+
+// setCharset applies Specific Character Set e to *codec.
+func (r *Reader) setCharset(codec *dicom.TextCodec, e *dicom.Element, off int64) {
+	if r.opt.charset == nil {
+		return
+	}
+	var terms []string
+	for _, t := range bytes.Split(e.Value, []byte{'\\'}) {
+		terms = append(terms, string(bytes.Trim(t, " \x00")))
+	}
+	tc, err := r.opt.charset(terms)
+	if err != nil {
+		r.problem(off, e.Tag, "specific character set: "+err.Error())
+		return
+	}
+	*codec = tc
+}
