@@ -274,12 +274,18 @@ func (r *Reader) sequence(m mode, h header, n int64, codec dicom.TextCodec, dept
 	end := r.src.offset() + n
 	if n >= 0 {
 		if rem := r.src.remaining(); rem >= 0 && n > rem {
-			return items, r.fail(h.off, h.tag, "sequence length past the end of input", ErrTruncated)
+			// dcmtk reads what there is.
+			r.problem(h.off, h.tag, "sequence length past the end of input")
+			end = r.src.offset() + rem
 		}
 	}
 	for n < 0 || r.src.offset() < end {
 		ih, err := r.readHeader(mode{be: m.be}, false)
 		if err != nil {
+			if err == io.EOF && n >= 0 {
+				r.problem(h.off, h.tag, "input ends inside the sequence")
+				return items, nil
+			}
 			if err == io.EOF {
 				return items, r.fail(r.src.offset(), h.tag, "sequence not terminated", ErrTruncated)
 			}
@@ -315,12 +321,17 @@ func (r *Reader) item(m mode, ih header, codec dicom.TextCodec, depth int) (*dic
 	end := r.src.offset() + int64(ih.length)
 	if !undefined {
 		if rem := r.src.remaining(); rem >= 0 && int64(ih.length) > rem {
-			return ds, r.fail(ih.off, ih.tag, "item length past the end of input", ErrTruncated)
+			r.problem(ih.off, ih.tag, "item length past the end of input")
+			end = r.src.offset() + rem
 		}
 	}
 	for undefined || r.src.offset() < end {
 		h, err := r.readHeader(m, false)
 		if err != nil {
+			if err == io.EOF && !undefined {
+				r.problem(ih.off, ih.tag, "input ends inside the item")
+				return ds, nil
+			}
 			if err == io.EOF {
 				return ds, r.fail(r.src.offset(), ih.tag, "item not terminated", ErrTruncated)
 			}
