@@ -124,7 +124,7 @@ func (r *Reader) Next() (dicom.Element, error) {
 		return dicom.Element{}, io.EOF
 	}
 	for {
-		e, err := r.element(nil, 0, true)
+		e, err := r.element(r.codec, 0, true)
 		if err == errSkip {
 			continue
 		}
