@@ -1,0 +1,110 @@
+package codec
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/pacsforge/pacs/core/dicom"
+)
+
+func TestWriter(t *testing.T) {
+	odd := dicom.NewDataset(2)
+	odd.Put(dicom.Element{Tag: tagPatientName, VR: dicom.PN, Value: []byte("Doe")})
+	seq := dicom.NewDataset(2)
+	item := dicom.NewDataset(1)
+	item.Put(dicom.Element{Tag: tagRefSOPInstance, VR: dicom.UI, Value: []byte("1.2\x00")})
+	seq.Put(dicom.Element{Tag: tagRefImageSeq, VR: dicom.SQ, Items: []*dicom.Dataset{item}, UndefinedLength: true})
+	be := dicom.NewDataset(1)
+	be.Put(dicom.Element{Tag: tagRows, VR: dicom.US, Value: []byte{0x00, 0x02}})
+	novr := dicom.NewDataset(1)
+	novr.Put(dicom.Element{Tag: tagPatientID, Value: []byte("42")})
+	tests := []struct {
+		name    string
+		ds      *dicom.Dataset
+		syntax  Syntax
+		opts    []WriterOption
+		want    []byte
+		wantErr error
+	}{
+		{name: "lenient pads odd", ds: odd, syntax: ExplicitVRLittleEndian, want: explicitLE().str(tagPatientName, "PN", "Doe ").bytes()},
+		{name: "strict rejects odd", ds: odd, syntax: ExplicitVRLittleEndian, opts: []WriterOption{WithStrict(true)}, wantErr: ErrNotEncodable},
+		{name: "implicit", ds: odd, syntax: ImplicitVRLittleEndian, want: implicitLE().str(tagPatientName, "", "Doe ").bytes()},
+		{name: "big endian swaps", ds: be, syntax: ExplicitVRBigEndian, want: explicitBE().el(tagRows, "US", 2, 0x02, 0x00).bytes()},
+		{name: "NoVR takes the dictionary VR", ds: novr, syntax: ExplicitVRLittleEndian, want: explicitLE().str(tagPatientID, "LO", "42").bytes()},
+		{name: "undefined sequence kept", ds: seq, syntax: ExplicitVRLittleEndian,
+			want: explicitLE().el(tagRefImageSeq, "SQ", 0xffffffff).item(0xffffffff).str(tagRefSOPInstance, "UI", "1.2\x00").itemEnd().seqEnd().bytes()},
+		{name: "defined lengths forced", ds: seq, syntax: ExplicitVRLittleEndian, opts: []WriterOption{WithSequenceLengths(true)},
+			want: explicitLE().el(tagRefImageSeq, "SQ", 20).item(12).str(tagRefSOPInstance, "UI", "1.2\x00").bytes()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			w := NewWriter(&buf, tc.syntax, tc.opts...)
+			err := w.WriteDataset(tc.ds)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("WriteDataset() error = %v, want %v", err, tc.wantErr)
+			}
+			if tc.wantErr != nil {
+				return
+			}
+			if !bytes.Equal(buf.Bytes(), tc.want) {
+				t.Errorf("wrote % x\nwant  % x", buf.Bytes(), tc.want)
+			}
+			var n int64
+			for e := range tc.ds.All() {
+				k, err := EncodedLength(e, tc.syntax)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n += k
+			}
+			if len(tc.opts) == 0 && n != int64(len(tc.want)) {
+				t.Errorf("EncodedLength() = %d, want %d", n, len(tc.want))
+			}
+		})
+	}
+}
+
+func TestWriterBulkWithoutLoader(t *testing.T) {
+	ds := dicom.NewDataset(1)
+	ds.Put(dicom.Element{Tag: dicom.PixelData, VR: dicom.OW, Bulk: &dicom.BulkRef{Offset: 10, Length: 4}})
+	if _, err := AppendDataset(nil, ds, ExplicitVRLittleEndian); !errors.Is(err, ErrBulkNoLoader) {
+		t.Fatalf("AppendDataset() error = %v, want ErrBulkNoLoader", err)
+	}
+}
+
+func TestDeflatedRoundTrip(t *testing.T) {
+	cf := ctFile(t)
+	ds, err := ReadDataset(cf.body, cf.syntax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := AppendDataset(nil, ds, DeflatedExplicitVRLittleEndian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadDataset(b, DeflatedExplicitVRLittleEndian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameDataset(t, "deflated", got, ds)
+	for _, s := range []Syntax{ImplicitVRLittleEndian, ExplicitVRBigEndian} {
+		b, err := AppendDataset(nil, ds, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadDataset(b, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.ExplicitVR {
+			sameDataset(t, s.UID, got, ds)
+		} else if got.Len() != ds.Len() {
+			t.Errorf("%s: %d elements, want %d", s.UID, got.Len(), ds.Len())
+		}
+	}
+}
