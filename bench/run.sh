@@ -26,7 +26,7 @@ raw=$out/raw.txt
 : >"$raw"
 for dir in "$here/parsers" ${BENCH_EXTRA:-}; do
 	echo "bench: $dir (count $COUNT, benchtime $BENCHTIME)" >&2
-	(cd "$dir" && go test -run '^$' -bench "$BENCH" -benchmem -count "$COUNT" -benchtime "$BENCHTIME" .) | tee -a "$raw"
+	(cd "$dir" && go test -mod=mod -run '^$' -bench "$BENCH" -benchmem -count "$COUNT" -benchtime "$BENCHTIME" .) | tee -a "$raw"
 done
 
 {

@@ -64,12 +64,12 @@ function ratio(a, b) {
 END {
 	if (nkeys == 0) { print "no benchmark results"; exit 1 }
 	printf "Medians of %s\n\n", "each benchmark (time per parse, file bytes per second, allocation per parse)"
-	printf "%-15s %-11s %-8s %12s %11s %12s %11s\n", "benchmark", "fixture", "parser", "time/op", "MB/s", "B/op", "allocs/op"
+	printf "%-15s %-11s %-10s %12s %11s %12s %11s\n", "benchmark", "fixture", "parser", "time/op", "MB/s", "B/op", "allocs/op"
 	for (k = 1; k <= nkeys; k++) {
 		split(order[k], f, SUBSEP)
 		key = order[k]
 		t[key] = median(ns[key]); m[key] = median(mbs[key]); bo[key] = median(bop[key]); ao[key] = median(aop[key])
-		printf "%-15s %-11s %-8s %12s %11s %12s %11s\n", f[1], f[2], f[3], human(t[key]), (m[key] == "" ? "-" : sprintf("%.1f", m[key])), bytes(bo[key]), (ao[key] == "" ? "-" : sprintf("%d", ao[key]))
+		printf "%-15s %-11s %-10s %12s %11s %12s %11s\n", f[1], f[2], f[3], human(t[key]), (m[key] == "" ? "-" : sprintf("%.1f", m[key])), bytes(bo[key]), (ao[key] == "" ? "-" : sprintf("%d", ao[key]))
 	}
 	others = 0
 	for (p = 1; p <= nparsers; p++) if (porder[p] != "forge") others++
@@ -83,7 +83,7 @@ END {
 	print "  speed-up = other's time / forge's time (above 1: forge is faster)"
 	print "  allocs, bytes = forge's / other's (below 1: forge allocates less)"
 	print ""
-	printf "%-15s %-11s %-8s %9s %9s %9s\n", "benchmark", "fixture", "vs", "speed-up", "allocs", "bytes"
+	printf "%-15s %-11s %-10s %9s %9s %9s\n", "benchmark", "fixture", "vs", "speed-up", "allocs", "bytes"
 	for (c = 1; c <= ncases; c++) {
 		split(corder[c], f, SUBSEP)
 		ours = corder[c] SUBSEP "forge"
@@ -92,7 +92,7 @@ END {
 			if (porder[p] == "forge") continue
 			theirs = corder[c] SUBSEP porder[p]
 			if (!(theirs in seen)) continue
-			printf "%-15s %-11s %-8s %9s %9s %9s\n", f[1], f[2], porder[p], ratio(t[theirs], t[ours]), ratio(ao[ours], ao[theirs]), ratio(bo[ours], bo[theirs])
+			printf "%-15s %-11s %-10s %9s %9s %9s\n", f[1], f[2], porder[p], ratio(t[theirs], t[ours]), ratio(ao[ours], ao[theirs]), ratio(bo[ours], bo[theirs])
 		}
 	}
 }
