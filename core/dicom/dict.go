@@ -39,33 +39,61 @@ var genericGroupLength = DictEntry{Mask: 0xffffffff, VR: UL, VRs: []VR{UL}, VM: 
 // dictionary does not name are reported as UL GenericGroupLength with Tag t.
 // LookupTag does not allocate and is safe for concurrent use.
 func LookupTag(t Tag) (DictEntry, bool) {
-	lo, hi := 0, len(dictEntries)
+	if t.IsPrivate() {
+		return DictEntry{}, false
+	}
+	lo, hi := 0, len(dictTags)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if dictEntries[m].Tag < t {
+		if dictTags[m] < t {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	if lo < len(dictEntries) && dictEntries[lo].Tag == t {
+	if lo < len(dictTags) && dictTags[lo] == t {
 		return dictEntries[lo], true
 	}
 	if t.Element() == 0 {
-		if t.IsPrivate() {
-			return DictEntry{}, false
-		}
 		d := genericGroupLength
 		d.Tag = t
 		return d, true
 	}
-	for i := range dictMasked {
+	b := maskedBuckets[t>>24]
+	for i := b.lo; i < b.hi; i++ {
 		if d := &dictMasked[i]; t&d.Mask == d.Tag&d.Mask {
 			return *d, true
 		}
 	}
 	return DictEntry{}, false
 }
+
+// dictTags holds the tags of dictEntries, so that the binary search of
+// LookupTag stays within a few cache lines.
+var dictTags = func() []Tag {
+	ts := make([]Tag, len(dictEntries))
+	for i, d := range dictEntries {
+		ts[i] = d.Tag
+	}
+	return ts
+}()
+
+// maskedBuckets indexes dictMasked by the high byte of the group: the range
+// of entries that can match a tag with that byte. An entry whose mask leaves
+// bits of the high byte free is put in every bucket.
+var maskedBuckets = func() (bs [256]struct{ lo, hi int }) {
+	for hb := range bs {
+		bs[hb].lo = len(dictMasked)
+		for i, d := range dictMasked {
+			if Tag(hb)<<24&d.Mask == d.Tag&d.Mask&0xff000000 {
+				bs[hb].lo = min(bs[hb].lo, i)
+				bs[hb].hi = i + 1
+			}
+		}
+		bs[hb].lo = min(bs[hb].lo, bs[hb].hi)
+	}
+	return bs
+}()
 
 var keywordIndex = sync.OnceValue(func() map[string]Tag {
 	m := make(map[string]Tag, len(dictEntries)+len(dictMasked))

@@ -60,22 +60,22 @@ type Info struct {
 	Retired bool
 }
 
+var byUID = sync.OnceValue(func() map[string]int {
+	m := make(map[string]int, len(registry))
+	for i, e := range registry {
+		m[e.UID] = i
+	}
+	return m
+})
+
 // Lookup returns the registry entry of the UID u, and false if u is not
 // registered. It does not allocate.
 func Lookup(u string) (Info, bool) {
-	lo, hi := 0, len(registry)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if registry[m].UID < u {
-			lo = m + 1
-		} else {
-			hi = m
-		}
+	i, ok := byUID()[u]
+	if !ok {
+		return Info{}, false
 	}
-	if lo < len(registry) && registry[lo].UID == u {
-		return registry[lo], true
-	}
-	return Info{}, false
+	return registry[i], true
 }
 
 var byKeyword = sync.OnceValue(func() map[string]int {

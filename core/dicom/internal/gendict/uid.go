@@ -69,7 +69,7 @@ func loadRegistry(std string) (*registry, error) {
 		}
 		seenKw[goName(e.Keyword)] = e.UID
 	}
-	// Sorted by UID so that Lookup is a binary search.
+	// Sorted by UID string, for a stable table and All order.
 	slices.SortFunc(r.entries, func(a, b uidEntry) int { return strings.Compare(a.UID, b.UID) })
 	return &r, nil
 }
