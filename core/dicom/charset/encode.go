@@ -70,7 +70,7 @@ func (c *Codec) encodeChinese(vr dicom.VR, s string) ([]byte, error) {
 
 // encodeTable encodes the single-byte sets and ISO 2022 code extensions.
 func (c *Codec) encodeTable(vr dicom.VR, s string) ([]byte, error) {
-	out := make([]byte, 0, len(s)+8)
+	out := make([]byte, 0, len(s)+16) // room for a few escape sequences
 	g0, g1 := c.init0, c.init1
 	restore := func() {
 		if g0 != c.init0 {

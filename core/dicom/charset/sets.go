@@ -139,7 +139,9 @@ func wideTable(e encoding.Encoding, prefix string) func() []rune {
 	}
 }
 
-// The graphic sets, named by their ISO-IR registration numbers.
+// The graphic sets, named by their ISO-IR registration numbers. ISO-IR 14
+// (JIS X 0201 romaji) is read as ASCII: its YEN SIGN and OVERLINE at 0x5C and
+// 0x7E stay backslash and tilde, since 0x5C is the value delimiter.
 var (
 	setASCII    = &gset{name: "ISO-IR 6", esc: "\x1b(B", ascii: true}
 	setRomaji   = &gset{name: "ISO-IR 14", esc: "\x1b(J", ascii: true}
