@@ -503,8 +503,8 @@ const (
 	EthicsCommitteeApprovalEffectivenessStartDate      Tag = 0x00120086 // (0012,0086) DA 1 Ethics Committee Approval Effectiveness Start Date
 	EthicsCommitteeApprovalEffectivenessEndDate        Tag = 0x00120087 // (0012,0087) DA 1 Ethics Committee Approval Effectiveness End Date
 
-	CADFileFormat                                    Tag = 0x00140023 // (0014,0023) ST 1 CAD File Format (Retired)
-	ComponentReferenceSystem                         Tag = 0x00140024 // (0014,0024) ST 1 Component Reference System (Retired)
+	CADFileFormat                                    Tag = 0x00140023 // (0014,0023) ST 1 CAD File Format (retired)
+	ComponentReferenceSystem                         Tag = 0x00140024 // (0014,0024) ST 1 Component Reference System (retired)
 	ComponentManufacturingProcedure                  Tag = 0x00140025 // (0014,0025) ST 1 Component Manufacturing Procedure
 	ComponentManufacturer                            Tag = 0x00140028 // (0014,0028) ST 1 Component Manufacturer
 	MaterialThickness                                Tag = 0x00140030 // (0014,0030) DS 1-n Material Thickness
@@ -5965,8 +5965,8 @@ var dictEntries = []DictEntry{
 	{0x00120085, 0xffffffff, CS, vrsCS, "1", "ConsentForDistributionFlag", "Consent for Distribution Flag", false},
 	{0x00120086, 0xffffffff, DA, vrsDA, "1", "EthicsCommitteeApprovalEffectivenessStartDate", "Ethics Committee Approval Effectiveness Start Date", false},
 	{0x00120087, 0xffffffff, DA, vrsDA, "1", "EthicsCommitteeApprovalEffectivenessEndDate", "Ethics Committee Approval Effectiveness End Date", false},
-	{0x00140023, 0xffffffff, ST, vrsST, "1", "CADFileFormat", "CAD File Format (Retired)", true},
-	{0x00140024, 0xffffffff, ST, vrsST, "1", "ComponentReferenceSystem", "Component Reference System (Retired)", true},
+	{0x00140023, 0xffffffff, ST, vrsST, "1", "CADFileFormat", "CAD File Format", true},
+	{0x00140024, 0xffffffff, ST, vrsST, "1", "ComponentReferenceSystem", "Component Reference System", true},
 	{0x00140025, 0xffffffff, ST, vrsST, "1", "ComponentManufacturingProcedure", "Component Manufacturing Procedure", false},
 	{0x00140028, 0xffffffff, ST, vrsST, "1", "ComponentManufacturer", "Component Manufacturer", false},
 	{0x00140030, 0xffffffff, DS, vrsDS, "1-n", "MaterialThickness", "Material Thickness", false},

@@ -321,6 +321,11 @@ func (d *dictionary) resolve(r dcmtkRow, tpl, inno *secondary) ([]*entry, error)
 	}
 	for _, e := range out {
 		e.name, e.source = findName(kw, e, sources)
+		// dicom3tools marks some retired DICONDE names "(Retired)"; in PS3.6
+		// only the names whose keyword ends in Retired carry it.
+		if n, ok := strings.CutSuffix(e.name, " (Retired)"); ok && !strings.HasSuffix(kw, "Retired") {
+			e.name = n
+		}
 	}
 	return out, nil
 }
@@ -533,7 +538,6 @@ func nameFromKeyword(kw string) string {
 			switch {
 			case upper && unicode.IsLower(prev),
 				upper && unicode.IsUpper(prev) && unicode.IsLower(next),
-				unicode.IsDigit(r) && !unicode.IsDigit(prev),
 				upper && unicode.IsDigit(prev):
 				b.WriteByte(' ')
 			}
