@@ -81,7 +81,11 @@ func parseStep(seg string) (PathStep, error) {
 	if name == "" {
 		return PathStep{}, errors.New("no keyword or tag")
 	}
-	if t, err := ParseTag(name); err == nil {
+	if looksLikeTag(name) {
+		t, err := ParseTag(name)
+		if err != nil {
+			return PathStep{}, errors.New("not a tag (gggg,eeee)")
+		}
 		return PathStep{Tag: t, Index: index}, nil
 	}
 	t, ok := LookupKeyword(name)
@@ -89,6 +93,24 @@ func parseStep(seg string) (PathStep, error) {
 		return PathStep{}, errors.New("unknown keyword")
 	}
 	return PathStep{Tag: t, Index: index}, nil
+}
+
+// looksLikeTag reports whether name is written as a tag, not a keyword: it
+// starts with '(' or is 8 hexadecimal digits, possibly with a comma. No
+// keyword of PS3.6 has that form.
+func looksLikeTag(name string) bool {
+	if name[0] == '(' {
+		return true
+	}
+	if len(name) != 8 && len(name) != 9 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !isHex(c) && c != ',' {
+			return false
+		}
+	}
+	return true
 }
 
 // String formats p canonically: "(0040,0100)[0].(0008,0060)".

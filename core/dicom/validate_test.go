@@ -426,24 +426,29 @@ func FuzzValidateValue(f *testing.F) {
 	})
 }
 
-// benchDataset builds a data set of about 100 elements of mixed VRs, with one
-// sequence of two items.
+// sampleValues holds a valid value for each VR that benchDataset uses.
+var sampleValues = map[VR]any{
+	AE: "STORESCP", AS: "045Y", CS: "MR", DA: "20240131", DS: 1.5, DT: "20240131120000.5+0100",
+	IS: int64(7), LO: "Some description", LT: "text\r\nmore", PN: "Doe^John=ドウ^ジョン", SH: "SH1",
+	ST: "short text", TM: "120000.123", UC: "unlimited", UI: "1.2.826.0.1.3680043.2.1125.1.1", UR: "http://example.com/x",
+	UT: "unlimited text", US: uint16(512), UL: uint32(70000), SS: int64(-2), SL: int64(-70000), FL: float32(1.5),
+	FD: 2.5, AT: PatientName,
+}
+
+// benchDataset builds a data set of about 100 elements of mixed VRs taken from
+// the dictionary (VM 1, not retired), with one sequence of two items.
 func benchDataset(tb testing.TB) *Dataset {
 	ds := NewDataset(100)
-	ds.Put(mustElement(tb, SpecificCharacterSet, CS, "ISO_IR 192"))
-	ds.Put(mustElement(tb, SOPClassUID, UI, "1.2.840.10008.5.1.4.1.1.4"))
-	ds.Put(mustElement(tb, SOPInstanceUID, UI, "1.2.826.0.1.3680043.2.1125.1.1234567890"))
-	ds.Put(mustElement(tb, PatientName, PN, "Doe^John=ドウ^ジョン"))
-	ds.Put(mustElement(tb, PatientID, LO, "PID-0001"))
-	for i := 0; i < 20; i++ {
-		ds.Put(mustElement(tb, NewTag(0x0018, uint16(0x1000+i)), DS, []float64{1.5, float64(i)}))
-		ds.Put(mustElement(tb, NewTag(0x0020, uint16(0x1000+i)), IS, int64(i)))
-		ds.Put(mustElement(tb, NewTag(0x0008, uint16(0x1000+i)), DA, "20240131"))
-		ds.Put(mustElement(tb, NewTag(0x0028, uint16(0x1000+i)), US, []uint16{512, 512}))
-	}
-	for i := 0; i < 10; i++ {
-		ds.Put(mustElement(tb, NewTag(0x0032, uint16(0x1000+i)), TM, "120000.123"))
-		ds.Put(mustElement(tb, NewTag(0x0032, uint16(0x2000+i)), LO, "Some description"))
+	ds.Put(mustElement(tb, PatientName, PN, "Doe^John"))
+	for _, d := range DictionaryEntries() {
+		if ds.Len() == 96 {
+			break
+		}
+		v, ok := sampleValues[d.VR]
+		if !ok || d.Retired || d.VM != "1" || d.Mask != 0xffffffff || d.Tag.Group() < 8 || d.Tag.IsGroupLength() {
+			continue
+		}
+		ds.Put(mustElement(tb, d.Tag, d.VR, v))
 	}
 	items := make([]*Dataset, 2)
 	for i := range items {
@@ -462,6 +467,7 @@ func BenchmarkDatasetValidate(b *testing.B) {
 	if vs := ds.Validate(); len(vs) != 0 {
 		b.Fatalf("benchmark data set is not valid: %v", vs)
 	}
+	b.ReportMetric(float64(ds.Len()), "elements")
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = ds.Validate()
