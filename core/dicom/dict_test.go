@@ -183,7 +183,8 @@ func TestLookupTagGroupLength(t *testing.T) {
 }
 
 func TestLookupMisses(t *testing.T) {
-	for _, tag := range []Tag{0x00090010, 0x00091001, 0x00111000, 0xffffffff, 0x00100001, 0x7fe10010} {
+	// (0018,9445) is a "RET - See Note" row and (0018,9855) is in no source.
+	for _, tag := range []Tag{0x00090010, 0x00091001, 0x00111000, 0xffffffff, 0x00100001, 0x7fe10010, 0x00189445, 0x00189855} {
 		if d, ok := LookupTag(tag); ok {
 			t.Errorf("LookupTag(%v) = %s, want not found", tag, d.Keyword)
 		}
