@@ -59,7 +59,7 @@ func NewReader(r io.Reader, s Syntax, opts ...Option) *Reader {
 	}
 	rd.under = r
 	rd.src.r = r
-	rd.src.buf = make([]byte, 0, bufSize)
+	rd.src.buf = (*bufPool.Get().(*[]byte))[:0]
 	return rd
 }
 
@@ -130,6 +130,11 @@ func (r *Reader) Next() (dicom.Element, error) {
 		}
 		if err != nil {
 			r.err = err
+			if !r.stopped {
+				// Drained or failed: nothing buffered is needed any more.
+				r.src.base += int64(r.src.pos)
+				r.src.release()
+			}
 			return dicom.Element{}, err
 		}
 		if e.Tag == tagSpecificCharacterSet {

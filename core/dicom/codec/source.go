@@ -3,7 +3,23 @@ package codec
 import (
 	"errors"
 	"io"
+	"sync"
 )
+
+// bufPool recycles the read buffers of Readers that reached the end of their
+// input; values never alias the read buffer, so it is free once drained.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, bufSize); return &b }}
+
+// release returns the read buffer to the pool; the source must not be read
+// again.
+func (s *source) release() {
+	if s.r == nil || s.buf == nil || cap(s.buf) != bufSize {
+		return
+	}
+	b := s.buf[:0]
+	s.buf, s.pos = nil, 0
+	bufPool.Put(&b)
+}
 
 // Buffering constants of the stream reader.
 const (
