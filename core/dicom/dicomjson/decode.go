@@ -1,7 +1,6 @@
 package dicomjson
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,19 +81,20 @@ func Unmarshal(b []byte) (*dicom.Dataset, error) {
 // UnmarshalWith decodes one DICOM JSON object with the given options.
 // Anything but white space after the object is an error.
 func UnmarshalWith(b []byte, opt DecodeOptions) (*dicom.Dataset, error) {
-	d := newDecoder(bytes.NewReader(b), &opt)
+	d := newDecoder(b, 0, &opt)
 	ds, err := d.topDataset()
 	if err != nil {
 		return nil, err
 	}
-	if _, err := d.dec.Token(); err != io.EOF {
+	if _, err := d.sc.Token(); err != io.EOF {
 		return nil, d.errorf("data after the object")
 	}
 	return ds, nil
 }
 
 // Decode reads one DICOM JSON object from r with default options. It may read
-// past the object's end (r is buffered); it does not look for more input.
+// past the object's end (r is buffered); it does not look for more input. The
+// object is held in memory while it is decoded.
 func Decode(r io.Reader) (*dicom.Dataset, error) {
 	return DecodeWith(r, DecodeOptions{})
 }
@@ -102,7 +102,25 @@ func Decode(r io.Reader) (*dicom.Dataset, error) {
 // DecodeWith reads one DICOM JSON object from r with the given options, as
 // Decode does.
 func DecodeWith(r io.Reader, opt DecodeOptions) (*dicom.Dataset, error) {
-	return newDecoder(r, &opt).topDataset()
+	jd := json.NewDecoder(r)
+	var raw json.RawMessage
+	if err := jd.Decode(&raw); err != nil {
+		return nil, jsonError(err, jd)
+	}
+	return newDecoder(raw, 0, &opt).topDataset()
+}
+
+// jsonError converts an error of a json.Decoder into a *SyntaxError.
+func jsonError(err error, jd *json.Decoder) error {
+	var se *json.SyntaxError
+	off := jd.InputOffset()
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case err == io.EOF:
+		err = io.ErrUnexpectedEOF
+	}
+	return &SyntaxError{Offset: off, Err: err}
 }
 
 // DecodeArray reads a JSON array of DICOM JSON objects, such as a QIDO-RS
@@ -113,30 +131,39 @@ func DecodeArray(r io.Reader) ([]*dicom.Dataset, error) {
 
 // DecodeArrayWith reads a JSON array of DICOM JSON objects with the given
 // options. Each object is handled as Decode handles one (character set
-// included). On error it returns nothing but the error.
+// included), one at a time. On error it returns nothing but the error.
 func DecodeArrayWith(r io.Reader, opt DecodeOptions) ([]*dicom.Dataset, error) {
-	d := newDecoder(r, &opt)
-	if err := d.delim('['); err != nil {
-		return nil, err
+	jd := json.NewDecoder(r)
+	t, err := jd.Token()
+	if err != nil {
+		return nil, jsonError(err, jd)
+	}
+	if t != json.Delim('[') {
+		return nil, &SyntaxError{Offset: jd.InputOffset(), Msg: "expected an array of objects"}
 	}
 	dss := []*dicom.Dataset{}
-	for d.dec.More() {
-		ds, err := d.topDataset()
+	for jd.More() {
+		base := jd.InputOffset()
+		var raw json.RawMessage
+		if err := jd.Decode(&raw); err != nil {
+			return nil, jsonError(err, jd)
+		}
+		ds, err := newDecoder(raw, base, &opt).topDataset()
 		if err != nil {
 			return nil, err
 		}
 		dss = append(dss, ds)
 	}
-	if err := d.delim(']'); err != nil {
-		return nil, err
+	if _, err := jd.Token(); err != nil {
+		return nil, jsonError(err, jd)
 	}
 	return dss, nil
 }
 
-// decoder reads DICOM JSON tokens from dec; offsets are reported relative to
-// base (non-zero for a Value re-read from a buffered copy).
+// decoder reads DICOM JSON tokens from sc; offsets are reported plus base
+// (the position of sc's input in a larger stream).
 type decoder struct {
-	dec      *json.Decoder
+	sc       *scanner
 	base     int64
 	opt      *DecodeOptions
 	maxDepth int
@@ -144,36 +171,36 @@ type decoder struct {
 	nonASCII *bool     // some text of the current top-level object is not ASCII
 }
 
-func newDecoder(r io.Reader, opt *DecodeOptions) *decoder {
-	d := &decoder{dec: json.NewDecoder(r), opt: opt, maxDepth: opt.MaxDepth, nonASCII: new(bool)}
+func newDecoder(b []byte, base int64, opt *DecodeOptions) *decoder {
+	d := &decoder{sc: newScanner(b, 0), base: base, opt: opt, maxDepth: opt.MaxDepth, nonASCII: new(bool)}
 	if d.maxDepth <= 0 {
 		d.maxDepth = DefaultMaxDepth
 	}
-	d.dec.UseNumber()
 	return d
 }
 
-func (d *decoder) offset() int64 { return d.base + d.dec.InputOffset() }
+func (d *decoder) offset() int64 { return d.base + int64(d.sc.pos) }
 
 func (d *decoder) errorf(format string, args ...any) error {
 	return &SyntaxError{Offset: d.offset(), Tag: d.tag, Msg: fmt.Sprintf(format, args...)}
 }
 
-// wrap turns an error of the JSON decoder into a *SyntaxError.
+// wrap completes an error of the scanner with the attribute and base offset.
 func (d *decoder) wrap(err error) error {
-	var se *json.SyntaxError
-	off := d.offset()
-	switch {
-	case errors.As(err, &se):
-		off = d.base + se.Offset
-	case err == io.EOF:
+	var se *SyntaxError
+	if errors.As(err, &se) {
+		se.Offset += d.base
+		se.Tag = d.tag
+		return se
+	}
+	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
-	return &SyntaxError{Offset: off, Tag: d.tag, Err: err}
+	return &SyntaxError{Offset: d.offset(), Tag: d.tag, Err: err}
 }
 
 func (d *decoder) token() (json.Token, error) {
-	t, err := d.dec.Token()
+	t, err := d.sc.Token()
 	if err != nil {
 		return nil, d.wrap(err)
 	}
@@ -210,8 +237,7 @@ func describe(t json.Token) string {
 
 // skip discards the next JSON value.
 func (d *decoder) skip() error {
-	var raw json.RawMessage
-	if err := d.dec.Decode(&raw); err != nil {
+	if _, _, err := d.sc.skipValue(); err != nil {
 		return d.wrap(err)
 	}
 	return nil
@@ -229,6 +255,7 @@ func (d *decoder) topDataset() (*dicom.Dataset, error) {
 	if err := d.settleCharset(ds); err != nil {
 		return nil, err
 	}
+	d.tag = 0
 	return ds, nil
 }
 
@@ -241,7 +268,7 @@ func (d *decoder) dataset(depth int) (*dicom.Dataset, error) {
 		return nil, err
 	}
 	ds := &dicom.Dataset{}
-	for d.dec.More() {
+	for d.sc.More() {
 		t, err := d.token()
 		if err != nil {
 			return nil, err
@@ -310,12 +337,12 @@ func (d *decoder) attribute(tag dicom.Tag, depth int) (dicom.Element, error) {
 		vr             dicom.VR
 		valueSeen      bool // a member holding the value was read
 		done           bool // el holds the value already
-		raw            json.RawMessage
-		rawOff         int64
+		rawStart       int
+		rawEnd         int
 		inline, uri    string
 		isInline, isBD bool
 	)
-	for d.dec.More() {
+	for d.sc.More() {
 		t, err := d.token()
 		if err != nil {
 			return el, err
@@ -345,8 +372,7 @@ func (d *decoder) attribute(tag dicom.Tag, depth int) (dicom.Element, error) {
 			case "Value":
 				if vr == dicom.NoVR {
 					// "vr" comes later: keep the value for then.
-					rawOff = d.offset()
-					if err := d.dec.Decode(&raw); err != nil {
+					if rawStart, rawEnd, err = d.sc.skipValue(); err != nil {
 						return el, d.wrap(err)
 					}
 					break
@@ -385,10 +411,9 @@ func (d *decoder) attribute(tag dicom.Tag, depth int) (dicom.Element, error) {
 	el.VR = vr
 	switch {
 	case done:
-	case raw != nil:
-		sub := &decoder{dec: json.NewDecoder(bytes.NewReader(raw)), base: rawOff, opt: d.opt,
+	case rawEnd > 0:
+		sub := &decoder{sc: newScanner(d.sc.b[:rawEnd], rawStart), base: d.base, opt: d.opt,
 			maxDepth: d.maxDepth, tag: tag, nonASCII: d.nonASCII}
-		sub.dec.UseNumber()
 		var err error
 		if el, err = sub.values(tag, vr, depth); err != nil {
 			return el, err

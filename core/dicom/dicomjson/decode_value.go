@@ -32,7 +32,7 @@ func (d *decoder) values(tag dicom.Tag, vr dicom.VR, depth int) (dicom.Element, 
 	switch {
 	case vr == dicom.SQ:
 		el.Items = []*dicom.Dataset{}
-		for d.dec.More() {
+		for d.sc.More() {
 			it, err := d.dataset(depth + 1)
 			if err != nil {
 				return el, err
@@ -42,7 +42,7 @@ func (d *decoder) values(tag dicom.Tag, vr dicom.VR, depth int) (dicom.Element, 
 		}
 	case vr.IsText():
 		var ss []string
-		for d.dec.More() {
+		for d.sc.More() {
 			s, err := d.textValue(vr)
 			if err != nil {
 				return el, err
@@ -57,7 +57,7 @@ func (d *decoder) values(tag dicom.Tag, vr dicom.VR, depth int) (dicom.Element, 
 			el.Value = dicom.PadValue(b, vr)
 		}
 	case vr == dicom.AT:
-		for d.dec.More() {
+		for d.sc.More() {
 			t, err := d.token()
 			if err != nil {
 				return el, err
@@ -71,7 +71,7 @@ func (d *decoder) values(tag dicom.Tag, vr dicom.VR, depth int) (dicom.Element, 
 			el.Value = binary.LittleEndian.AppendUint16(el.Value, at.Element())
 		}
 	case vr == dicom.FL || vr == dicom.FD:
-		for d.dec.More() {
+		for d.sc.More() {
 			f, err := d.floatValue()
 			if err != nil {
 				return el, err
@@ -83,7 +83,7 @@ func (d *decoder) values(tag dicom.Tag, vr dicom.VR, depth int) (dicom.Element, 
 			}
 		}
 	case vr == dicom.US || vr == dicom.SS || vr == dicom.UL || vr == dicom.SL || vr == dicom.SV || vr == dicom.UV:
-		for d.dec.More() {
+		for d.sc.More() {
 			if el.Value, err = d.intValue(vr, el.Value); err != nil {
 				return el, err
 			}
@@ -156,7 +156,7 @@ func (d *decoder) textValue(vr dicom.VR) (string, error) {
 // personName reads the rest of a PN object (after '{').
 func (d *decoder) personName() (string, error) {
 	var g [3]string
-	for d.dec.More() {
+	for d.sc.More() {
 		t, err := d.token()
 		if err != nil {
 			return "", err

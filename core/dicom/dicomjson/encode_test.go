@@ -199,8 +199,12 @@ func TestMarshalCycle(t *testing.T) {
 // lower-cased, so tests can see where it is used.
 type upperCodec struct{}
 
-func (upperCodec) Decode(vr dicom.VR, b []byte) (string, error) { return strings.ToLower(string(b)), nil }
-func (upperCodec) Encode(vr dicom.VR, s string) ([]byte, error) { return []byte(strings.ToUpper(s)), nil }
+func (upperCodec) Decode(vr dicom.VR, b []byte) (string, error) {
+	return strings.ToLower(string(b)), nil
+}
+func (upperCodec) Encode(vr dicom.VR, s string) ([]byte, error) {
+	return []byte(strings.ToUpper(s)), nil
+}
 
 func TestMarshalCodecInherited(t *testing.T) {
 	item := dataset(raw(0x00100010, dicom.PN, "DOE^JOHN"), raw(0x00080060, dicom.CS, "MR"))
