@@ -1,0 +1,50 @@
+// Command pacs is Forge PACS: the archive server and its DICOM tools.
+//
+//	pacs dump [--json] [--raw] [-L] FILE...   print data sets like dcmdump
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// command is one subcommand of pacs.
+type command struct {
+	name    string
+	summary string
+	run     func(args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{name: "dump", summary: "print DICOM files (dcmdump layout, or DICOM JSON with --json)", run: runDump},
+	}
+}
+
+func usage() {
+	fmt.Fprintf(os.Stderr, "usage: pacs <command> [arguments]\n\ncommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(os.Stderr, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(os.Stderr, "\nRun 'pacs <command> -h' for a command's options.\n")
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	name := os.Args[1]
+	for _, c := range commands() {
+		if c.name == name {
+			os.Exit(c.run(os.Args[2:]))
+		}
+	}
+	if name == "-h" || name == "--help" || name == "help" {
+		usage()
+		os.Exit(0)
+	}
+	fmt.Fprintf(os.Stderr, "pacs: unknown command %q\n", name)
+	usage()
+	os.Exit(2)
+}
