@@ -46,6 +46,18 @@ func (ds *Dataset) creatorValue(e *Element) string {
 	return v[0]
 }
 
+// creatorIs reports whether the Private Creator element e holds creator
+// (trimmed). Printable ASCII, the usual case, is compared without decoding.
+func (ds *Dataset) creatorIs(e *Element, creator string) bool {
+	raw := trimPadding(e.Value, LO)
+	for _, c := range raw {
+		if c < 0x20 || c > 0x7e {
+			return ds.creatorValue(e) == creator
+		}
+	}
+	return string(raw) == creator
+}
+
 // FindPrivateBlock returns the lowest block of group reserved by creator
 // (compared exactly, after removing insignificant spaces), and false if no
 // block is.
@@ -59,7 +71,7 @@ func (ds *Dataset) FindPrivateBlock(group uint16, creator string) (block uint8, 
 	}
 	i, _ := ds.index(NewTag(group, FirstPrivateBlock))
 	for ; i < len(ds.elems) && ds.elems[i].Tag <= NewTag(group, LastPrivateBlock); i++ {
-		if ds.creatorValue(&ds.elems[i]) == creator {
+		if ds.creatorIs(&ds.elems[i], creator) {
 			return uint8(ds.elems[i].Tag.Element()), true
 		}
 	}

@@ -17,6 +17,7 @@ func TestReservePrivateBlock(t *testing.T) {
 		wantErr error
 	}{
 		{name: "first block", group: 0x0009, creator: "ACME 1", want: 0x10},
+		{name: "non-ASCII creator", group: 0x0009, creator: "Müller Bildgebung", want: 0x10},
 		{name: "existing block", start: func(ds *Dataset) {
 			ds.Put(mustElement(t, NewTag(0x0009, 0x0010), LO, "OTHER"))
 			ds.Put(mustElement(t, NewTag(0x0009, 0x0011), LO, "ACME 1"))
