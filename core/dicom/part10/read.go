@@ -204,14 +204,25 @@ func ReadBytes(b []byte, opts ...Option) (*File, error) {
 		ds, err := cr.ReadDataset()
 		f.Dataset = ds
 		f.Problems = append(f.Problems, offsetProblems(cr.Problems(), pos)...)
+		if err == nil {
+			err = f.checkEmpty()
+		}
 		return f, shiftError(err, pos)
 	}
 	ds, err := codec.ReadDataset(b[pos:], f.Syntax, o.datasetOptions(pos)...)
 	f.Dataset = ds
-	if err == nil && f.Meta.Len() == 0 && ds.Len() == 0 {
-		return f, fmt.Errorf("%w: no file meta information and an empty data set", ErrNotDICOM)
+	if err == nil {
+		err = f.checkEmpty()
 	}
 	return f, shiftError(err, pos)
+}
+
+// checkEmpty rejects a file with neither meta information nor a data set.
+func (f *File) checkEmpty() error {
+	if f.Meta.Len() == 0 && f.Dataset.Len() == 0 {
+		return fmt.Errorf("%w: no file meta information and an empty data set", ErrNotDICOM)
+	}
+	return nil
 }
 
 // ReadFile reads the DICOM file at path. Without streaming options the whole
@@ -244,6 +255,9 @@ func ReadFile(path string, opts ...Option) (*File, error) {
 	ds, err := r.ReadDataset()
 	f.Dataset = ds
 	f.Problems = append(f.Problems, r.Problems()...)
+	if err == nil {
+		err = f.checkEmpty()
+	}
 	if err != nil {
 		return f, fmt.Errorf("%s: %w", path, err)
 	}
@@ -260,6 +274,9 @@ func Read(r io.Reader, opts ...Option) (*File, error) {
 	ds, err := pr.ReadDataset()
 	f.Dataset = ds
 	f.Problems = append(f.Problems, pr.Problems()...)
+	if err == nil {
+		err = f.checkEmpty()
+	}
 	return f, err
 }
 
