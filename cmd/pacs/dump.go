@@ -9,6 +9,7 @@ import (
 	"github.com/pacsforge/pacs/core/dicom/dicomjson"
 	"github.com/pacsforge/pacs/core/dicom/dump"
 	"github.com/pacsforge/pacs/core/dicom/part10"
+	"github.com/pacsforge/pacs/core/dicom/uid"
 )
 
 func runDump(args []string) int {
@@ -77,5 +78,11 @@ func runDump(args []string) int {
 }
 
 func syntaxName(u string) string {
+	if info, ok := uid.Lookup(u); ok {
+		return info.Name + " (" + u + ")"
+	}
+	if u == "" {
+		return "unknown (detected)"
+	}
 	return u
 }

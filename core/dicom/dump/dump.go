@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/pacsforge/pacs/core/dicom"
+	"github.com/pacsforge/pacs/core/dicom/codec"
 )
 
 // Options controls the layout.
@@ -80,19 +81,16 @@ func (p *printer) element(e *dicom.Element, tc dicom.TextCodec, depth int) {
 	name := Name(e.Tag)
 	switch {
 	case e.IsSequence():
-		kind := "explicit length"
-		length := "u/l"
+		kind, length := "undefined length", "u/l"
 		if !e.UndefinedLength {
-			length = "-" // the encoded length is not kept
-		} else {
-			kind = "undefined length"
-		}
-		if !e.UndefinedLength {
-			length = "def"
+			kind, length = "explicit length", "-"
+			if n, err := codec.EncodedLength(e, codec.ExplicitVRLittleEndian); err == nil {
+				length = strconv.FormatInt(n-12, 10) // less the explicit VR header
+			}
 		}
 		p.line(depth, e.Tag, e.VR.String(), fmt.Sprintf("(Sequence with %s #=%d)", kind, len(e.Items)), length, 1, name)
 		for _, it := range e.Items {
-			p.line(depth+1, dicom.ItemTag, "na", fmt.Sprintf("(Item with %s #=%d)", kind, it.Len()), length, 1, "Item")
+			p.line(depth+1, dicom.ItemTag, "na", fmt.Sprintf("(Item with %s #=%d)", kind, it.Len()), "-", 1, "Item")
 			p.dataset(it, tc, depth+2)
 			p.line(depth+1, dicom.ItemDelimitationItemTag, "na", "(ItemDelimitationItem)", "0", 0, "ItemDelimitationItem")
 		}
