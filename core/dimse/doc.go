@@ -1,0 +1,16 @@
+// Package dimse implements the DICOM Message Service Element (PS3.7): command
+// sets of every C- and N- service in Implicit VR Little Endian, the status
+// codes of Annex C, message assembly over an association of package ul, the
+// SCP dispatcher (Mux, Serve) with the asynchronous operations window and
+// C-CANCEL, and the SCU (Client) with Echo, Store, Find, Get and Move.
+//
+// Data sets are streamed in both directions: a received data set reaches its
+// handler as an io.Reader fed by the association's receive loop as P-DATA
+// arrives (backpressure: the loop waits for the handler to read), and a sent
+// data set is read from an io.Reader and fragmented by ul. No data set is ever
+// held whole in memory by this package.
+//
+// The data set of a message is encoded in the transfer syntax of the
+// presentation context the message travels on; the command set always in
+// Implicit VR Little Endian.
+package dimse
