@@ -3,10 +3,10 @@ package parsers
 import "testing"
 
 // BenchmarkFull parses each fixture whole, pixel data included.
-func BenchmarkFull(b *testing.B) { Full(b, Forge) }
+func BenchmarkFull(b *testing.B) { Full(b, Forge, Suyash, SuyashRaw) }
 
 // BenchmarkHeader parses each fixture up to its pixel data.
-func BenchmarkHeader(b *testing.B) { Header(b, Forge) }
+func BenchmarkHeader(b *testing.B) { Header(b, Forge, Suyash) }
 
 // TestForgeFixtures checks that the header-only parse holds exactly the
 // elements of the full parse that precede Pixel Data.
