@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/pacsforge/pacs/core/dicom/dicomjson"
@@ -12,8 +13,15 @@ import (
 	"github.com/pacsforge/pacs/core/dicom/uid"
 )
 
+// Output streams of the commands; tests replace them.
+var (
+	stdout io.Writer = os.Stdout
+	stderr io.Writer = os.Stderr
+)
+
 func runDump(args []string) int {
 	fs := flag.NewFlagSet("dump", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print DICOM JSON (PS3.18 F.2) instead of the dcmdump layout")
 	raw := fs.Bool("raw", false, "print text as encoded bytes, non-ASCII quoted as octal (dcmdump +Qo)")
 	all := fs.Bool("L", false, "print long values completely")
@@ -30,7 +38,7 @@ func runDump(args []string) int {
 		fs.Usage()
 		return 2
 	}
-	out := bufio.NewWriter(os.Stdout)
+	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	status := 0
 	var opts []part10.Option
@@ -45,7 +53,7 @@ func runDump(args []string) int {
 		f, err := part10.ReadFile(path, opts...)
 		if err != nil {
 			out.Flush()
-			fmt.Fprintf(os.Stderr, "pacs dump: %v\n", err)
+			fmt.Fprintf(stderr, "pacs dump: %v\n", err)
 			status = 1
 			if f == nil || f.Dataset == nil {
 				continue
@@ -54,7 +62,7 @@ func runDump(args []string) int {
 		if *asJSON {
 			b, jerr := dicomjson.Marshal(f.Dataset, dicomjson.Options{Indent: true})
 			if jerr != nil {
-				fmt.Fprintf(os.Stderr, "pacs dump: %s: %v\n", path, jerr)
+				fmt.Fprintf(stderr, "pacs dump: %s: %v\n", path, jerr)
 				status = 1
 				continue
 			}
