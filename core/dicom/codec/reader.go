@@ -70,9 +70,29 @@ func ReadDataset(b []byte, s Syntax, opts ...Option) (*dicom.Dataset, error) {
 	if s.Deflated {
 		return NewReader(bytes.NewReader(b), s, opts...).ReadDataset()
 	}
-	rd := &Reader{syntax: s, opt: newOptions(opts)}
-	rd.src.buf, rd.src.size, rd.src.copy = b, int64(len(b)), rd.opt.copyValues
+	var rd Reader // on the stack: one allocation fewer than NewBytesReader
+	rd.initBytes(b, s, opts)
 	return rd.ReadDataset()
+}
+
+// NewBytesReader returns a Reader of the data set in b, encoded in s: the
+// Reader behind ReadDataset, for callers that also want its Problems or
+// element-by-element reading. Values are sub-slices of b (which must then not
+// be modified) unless WithCopyValues(true) is given; big-endian binary values
+// are always copied. A deflated b is inflated as by NewReader.
+func NewBytesReader(b []byte, s Syntax, opts ...Option) *Reader {
+	if s.Deflated {
+		return NewReader(bytes.NewReader(b), s, opts...)
+	}
+	rd := &Reader{}
+	rd.initBytes(b, s, opts)
+	return rd
+}
+
+// initBytes sets up r to read the (not deflated) data set in b.
+func (r *Reader) initBytes(b []byte, s Syntax, opts []Option) {
+	r.syntax, r.opt = s, newOptions(opts)
+	r.src.buf, r.src.size, r.src.copy = b, int64(len(b)), r.opt.copyValues
 }
 
 // Offset returns the number of bytes consumed from the (inflated) stream.

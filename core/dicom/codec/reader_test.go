@@ -193,6 +193,20 @@ func TestReadFixtures(t *testing.T) {
 			problems: 1,
 		},
 		{
+			name:     "defined sequence length past the end is kept",
+			syntax:   ExplicitVRLittleEndian,
+			in:       explicitLE().str(0x00080060, "CS", "CT").el(tagRefImageSeq, "SQ", 0x30303030).bytes(),
+			want:     []elem{{tag: 0x00080060, vr: dicom.CS, value: "CT"}, {tag: tagRefImageSeq, vr: dicom.SQ}},
+			problems: 1,
+		},
+		{
+			name:     "defined item length past the end is kept",
+			syntax:   ExplicitVRLittleEndian,
+			in:       explicitLE().el(tagRefImageSeq, "SQ", 100).item(100).str(tagRefSOPInstance, "UI", "1\x00").bytes(),
+			want:     []elem{{tag: tagRefImageSeq, vr: dicom.SQ, items: 1}},
+			problems: 2,
+		},
+		{
 			name:   "empty input",
 			syntax: ExplicitVRLittleEndian,
 			in:     nil,
@@ -213,8 +227,7 @@ func TestReadFixtures(t *testing.T) {
 					ds, err = r.ReadDataset()
 					problems = r.Problems()
 				} else {
-					r := &Reader{syntax: tc.syntax, opt: newOptions(nil)}
-					r.src.buf, r.src.size = tc.in, int64(len(tc.in))
+					r := NewBytesReader(tc.in, tc.syntax)
 					ds, err = r.ReadDataset()
 					problems = r.Problems()
 				}

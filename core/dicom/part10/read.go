@@ -209,8 +209,10 @@ func ReadBytes(b []byte, opts ...Option) (*File, error) {
 		}
 		return f, shiftError(err, pos)
 	}
-	ds, err := codec.ReadDataset(b[pos:], f.Syntax, o.datasetOptions(pos)...)
+	cr := codec.NewBytesReader(b[pos:], f.Syntax, o.datasetOptions(pos)...)
+	ds, err := cr.ReadDataset()
 	f.Dataset = ds
+	f.Problems = append(f.Problems, offsetProblems(cr.Problems(), pos)...)
 	if err == nil {
 		err = f.checkEmpty()
 	}
