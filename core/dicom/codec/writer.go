@@ -355,6 +355,11 @@ func (c *encoder) element(m mode, e *dicom.Element, depth int) {
 		c.bulk(m, e, vr, n, pad)
 	default:
 		c.header(m, e.Tag, vr, uint32(n))
+		if pad && m.be && vr.ByteWidth() > 1 {
+			// Pad, then swap: the reader swaps the padded last unit back.
+			c.value(m, vr, append(e.Value[:len(e.Value):len(e.Value)], vr.PadByte()), false)
+			return
+		}
 		c.value(m, vr, e.Value, false)
 		if pad {
 			c.buf = append(c.buf, vr.PadByte())

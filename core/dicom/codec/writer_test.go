@@ -17,6 +17,8 @@ func TestWriter(t *testing.T) {
 	seq.Put(dicom.Element{Tag: tagRefImageSeq, VR: dicom.SQ, Items: []*dicom.Dataset{item}, UndefinedLength: true})
 	be := dicom.NewDataset(1)
 	be.Put(dicom.Element{Tag: tagRows, VR: dicom.US, Value: []byte{0x00, 0x02}})
+	oddBE := dicom.NewDataset(1)
+	oddBE.Put(dicom.Element{Tag: 0x00181312, VR: dicom.US, Value: []byte{1, 2, 3}})
 	novr := dicom.NewDataset(1)
 	novr.Put(dicom.Element{Tag: tagPatientID, Value: []byte("42")})
 	tests := []struct {
@@ -31,6 +33,7 @@ func TestWriter(t *testing.T) {
 		{name: "strict rejects odd", ds: odd, syntax: ExplicitVRLittleEndian, opts: []WriterOption{WithStrict(true)}, wantErr: ErrNotEncodable},
 		{name: "implicit", ds: odd, syntax: ImplicitVRLittleEndian, want: implicitLE().str(tagPatientName, "", "Doe ").bytes()},
 		{name: "big endian swaps", ds: be, syntax: ExplicitVRBigEndian, want: explicitBE().el(tagRows, "US", 2, 0x02, 0x00).bytes()},
+		{name: "big endian pads odd before swapping", ds: oddBE, syntax: ExplicitVRBigEndian, want: explicitBE().el(0x00181312, "US", 4, 2, 1, 0, 3).bytes()},
 		{name: "NoVR takes the dictionary VR", ds: novr, syntax: ExplicitVRLittleEndian, want: explicitLE().str(tagPatientID, "LO", "42").bytes()},
 		{name: "undefined sequence kept", ds: seq, syntax: ExplicitVRLittleEndian,
 			want: explicitLE().el(tagRefImageSeq, "SQ", 0xffffffff).item(0xffffffff).str(tagRefSOPInstance, "UI", "1.2\x00").itemEnd().seqEnd().bytes()},
