@@ -57,10 +57,11 @@ func (r *Reader) readHeader(m mode, top bool) (header, error) {
 	if top && r.opt.stop && h.tag >= r.opt.stopAt {
 		return h, errStop
 	}
-	if !m.explicit || h.tag.Group() == 0xfffe {
+	delim := isDelimiter(h.tag)
+	if !m.explicit || delim {
 		h.length = m.u32(b[4:])
 		s.pos += 8
-		if h.tag.Group() != 0xfffe {
+		if !delim {
 			h.vr = r.implicitVR(h.tag)
 		}
 		return h, nil
@@ -83,6 +84,13 @@ func (r *Reader) readHeader(m mode, top bool) (header, error) {
 	h.length = m.u32(s.buf[s.pos+8:])
 	s.pos += 12
 	return h, nil
+}
+
+// isDelimiter reports whether t is an item or delimitation item tag, whose
+// header has no VR in any syntax. Other tags of group FFFE are read as
+// elements, as dcmtk does.
+func isDelimiter(t dicom.Tag) bool {
+	return t == dicom.ItemTag || t == dicom.ItemDelimitationItemTag || t == dicom.SequenceDelimitationItemTag
 }
 
 func printable(a, b byte) string {
@@ -144,7 +152,7 @@ func (r *Reader) element(codec dicom.TextCodec, depth int, top bool) (dicom.Elem
 		}
 		return dicom.Element{}, err
 	}
-	if h.tag.Group() == 0xfffe {
+	if isDelimiter(h.tag) {
 		if h.tag == dicom.ItemTag {
 			return dicom.Element{}, r.fail(h.off, h.tag, "item outside a sequence", ErrMalformed)
 		}
@@ -231,7 +239,7 @@ func (r *Reader) body(m mode, h header, codec dicom.TextCodec, depth int) (dicom
 	if err != nil {
 		return e, r.ioFail(h.off, h.tag, "reading value", err)
 	}
-	if m.be {
+	if m.be && len(v) > 0 {
 		if w := h.vr.ByteWidth(); w > 1 {
 			if r.src.r == nil && !r.src.copy {
 				v = append([]byte(nil), v...)

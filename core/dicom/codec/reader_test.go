@@ -41,7 +41,7 @@ func (f *enc) tag(t dicom.Tag) *enc { return f.u16(t.Group()).u16(t.Element()) }
 // el appends a header (vr "" in implicit) and the value bytes.
 func (f *enc) el(t dicom.Tag, vr string, length uint32, value ...byte) *enc {
 	f.tag(t)
-	if f.explicit && t.Group() != 0xfffe {
+	if f.explicit && t != dicom.ItemTag && t != dicom.ItemDelimitationItemTag && t != dicom.SequenceDelimitationItemTag {
 		f.b = append(f.b, vr...)
 		v, ok := dicom.ParseVR(vr)
 		if !ok || v.HasLongLength() {
@@ -205,6 +205,13 @@ func TestReadFixtures(t *testing.T) {
 			in:       explicitLE().el(tagRefImageSeq, "SQ", 100).item(100).str(tagRefSOPInstance, "UI", "1\x00").bytes(),
 			want:     []elem{{tag: tagRefImageSeq, vr: dicom.SQ, items: 1}},
 			problems: 2,
+		},
+		{
+			name:   "group FFFE tags other than items and delimiters are elements (as dcmtk)",
+			syntax: ExplicitVRLittleEndian,
+			in: explicitLE().el(tagRefImageSeq, "SQ", 28).item(20).str(tagRefSOPInstance, "UI", "1\x00").str(0xfffe3030, "LO", "ab").
+				str(0xfffe3031, "SH", "cd").bytes(),
+			want: []elem{{tag: tagRefImageSeq, vr: dicom.SQ, items: 1}, {tag: 0xfffe3031, vr: dicom.SH, value: "cd"}},
 		},
 		{
 			name:   "empty input",
