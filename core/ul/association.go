@@ -364,22 +364,29 @@ func (a *Association) Abort(source, reason byte) error {
 
 // abort performs the local A-ABORT request (Evt15) with err as the terminal error.
 func (a *Association) abort(err *AbortError) {
-	a.mu.Lock()
-	act := lookup(evt15, a.state)
-	if act == aa1 {
-		a.state = sta13
-		if a.final == nil {
-			a.final = err
-		}
-	}
-	a.mu.Unlock()
-	switch act {
+	switch lookup(evt15, a.currentState()) {
 	case aa1:
-		a.sendAbort(err.Source, err.Reason)
-		a.linger()
+		a.sendAbortAndLinger(err)
 	case aa2:
 		a.end(err)
 	}
+}
+
+// sendAbortAndLinger is AA-1, AA-7 and AA-8: A-ABORT, then Sta13 with the
+// ARTIM timer. Only the first caller sends.
+func (a *Association) sendAbortAndLinger(err *AbortError) {
+	a.mu.Lock()
+	if a.state == sta13 || a.state == sta1 {
+		a.mu.Unlock()
+		return
+	}
+	a.state = sta13
+	if a.final == nil {
+		a.final = err
+	}
+	a.mu.Unlock()
+	a.sendAbort(err.Source, err.Reason)
+	a.linger()
 }
 
 // sendAbort writes an A-ABORT, waiting at most abortWriteTimeout for the

@@ -305,7 +305,7 @@ func (a *Association) dispatch(ev event, p PDU, cause error) (signal, error) {
 // and reason, then Sta13.
 func (a *Association) providerAbort(reason byte, cause error) (signal, error) {
 	a.log.Warn("aborting association", "reason", reason, "error", cause)
-	a.abort(&AbortError{Source: SourceServiceProvider, Reason: reason, Local: true, Cause: cause})
+	a.sendAbortAndLinger(&AbortError{Source: SourceServiceProvider, Reason: reason, Local: true, Cause: cause})
 	return sigError, a.terminal()
 }
 
