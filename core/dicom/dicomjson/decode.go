@@ -438,14 +438,17 @@ func (d *decoder) attribute(tag dicom.Tag, depth int) (dicom.Element, error) {
 				return el, &SyntaxError{Offset: d.offset(), Tag: tag, Msg: "fetch BulkDataURI", Err: err}
 			}
 		}
+		b = dicom.PadValue(b, vr)
 		if tag == dicom.Tag(0x7fe00010) && vr == dicom.OB {
+			// Padded first, so a value that becomes an encapsulated stream
+			// only once padded decodes the same way on every pass.
 			if f, ok := decapsulate(b); ok {
 				el.Fragments = f
 				el.UndefinedLength = true
 				return el, nil
 			}
 		}
-		el.Value = dicom.PadValue(b, vr)
+		el.Value = b
 	case vr == dicom.SQ:
 		el.Items = []*dicom.Dataset{}
 	}
