@@ -98,7 +98,17 @@ func printable(a, b byte) string {
 	return string([]byte{'0', 'x', hex[a>>4], hex[a&15], hex[b>>4], hex[b&15]})
 }
 
-// implicitVR returns the VR an Implicit VR reader assigns to t (as dcmtk).
+// implicitVR returns the VR an Implicit VR reader assigns to t, as dcmtk
+// does for elements whose dictionary entry allows several VRs:
+//
+//   - "OB or OW": OW for Pixel Data and Overlay Data (60xx,3000), as PS3.5
+//     requires in Implicit VR; OB for the others (Waveform Data, Channel
+//     Minimum and Maximum Value, Curve Data, ...), which dcmtk leaves
+//     undecided and writes as OB.
+//   - "US or OW" and "US or SS or OW" (LUT Data, Gray Lookup Table Data): OW.
+//   - "US or SS": SS for the elements whose sign follows Pixel Representation
+//     (see followsPixelRepresentation) when the same data set or item holds
+//     Pixel Representation 1; US otherwise.
 func (r *Reader) implicitVR(t dicom.Tag) dicom.VR {
 	switch {
 	case t == tagPixelData:
@@ -115,9 +125,11 @@ func (r *Reader) implicitVR(t dicom.Tag) dicom.VR {
 		return dicom.UN
 	}
 	if len(d.VRs) > 1 {
-		hasUS, hasSS, hasOW := false, false, false
+		hasOB, hasUS, hasSS, hasOW := false, false, false, false
 		for _, v := range d.VRs {
 			switch v {
+			case dicom.OB:
+				hasOB = true
 			case dicom.US:
 				hasUS = true
 			case dicom.SS:
@@ -127,15 +139,43 @@ func (r *Reader) implicitVR(t dicom.Tag) dicom.VR {
 			}
 		}
 		switch {
+		case hasOB && hasOW:
+			if t.Group()&0xff00 == 0x6000 && t.Element() == 0x3000 {
+				return dicom.OW // Overlay Data
+			}
+			return dicom.OB
 		case hasOW:
 			return dicom.OW
-		case hasUS && hasSS && r.signed:
-			return dicom.SS
-		case hasUS:
+		case hasUS && hasSS:
+			if r.signed && followsPixelRepresentation(t) {
+				return dicom.SS
+			}
 			return dicom.US
 		}
 	}
 	return d.VR
+}
+
+// followsPixelRepresentation reports whether t is a "US or SS" element that
+// dcmtk reads as SS in Implicit VR when Pixel Representation (0028,0103) of
+// its own data set or item is 1. The other "US or SS" elements (palette
+// descriptors, retired ones, ...) are read as US whatever the sign.
+func followsPixelRepresentation(t dicom.Tag) bool {
+	switch t {
+	case 0x00280106, // Smallest Image Pixel Value
+		0x00280107, // Largest Image Pixel Value
+		0x00280108, // Smallest Pixel Value in Series
+		0x00280109, // Largest Pixel Value in Series
+		0x00280120, // Pixel Padding Value
+		0x00280121, // Pixel Padding Range Limit
+		0x00283002, // LUT Descriptor
+		0x00409211, // Real World Value Last Value Mapped
+		0x00409216, // Real World Value First Value Mapped
+		0x00603004, // Histogram First Bin Value
+		0x00603006: // Histogram Last Bin Value
+		return true
+	}
+	return false
 }
 
 // element reads the next element of a data set at nesting depth; codec is
@@ -321,8 +361,19 @@ func (r *Reader) sequence(m mode, h header, n int64, codec dicom.TextCodec, dept
 	return items, nil
 }
 
-// item reads one item whose header is ih.
+// item reads one item whose header is ih. Pixel Representation applies
+// within the data set that holds it: the item starts unsigned and the
+// enclosing data set's sign is restored after it.
 func (r *Reader) item(m mode, ih header, codec dicom.TextCodec, depth int) (*dicom.Dataset, error) {
+	signed := r.signed
+	r.signed = false
+	ds, err := r.itemElements(m, ih, codec, depth)
+	r.signed = signed
+	return ds, err
+}
+
+// itemElements reads the elements of the item whose header is ih.
+func (r *Reader) itemElements(m mode, ih header, codec dicom.TextCodec, depth int) (*dicom.Dataset, error) {
 	ds := dicom.NewDataset(initialItemElements)
 	ds.Codec = codec
 	undefined := ih.length == dicom.UndefinedLength

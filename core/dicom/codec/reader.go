@@ -31,7 +31,7 @@ type Reader struct {
 	opt      options
 	problems []Problem
 	codec    dicom.TextCodec // top-level Specific Character Set
-	signed   bool            // PixelRepresentation 1 seen: implicit "US or SS" is SS
+	signed   bool            // PixelRepresentation 1 in the current data set or item (see implicitVR)
 	elements int
 	stopped  bool
 	under    io.Reader // the reader under the buffer (the inflater when deflated)
