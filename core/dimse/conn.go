@@ -1,0 +1,441 @@
+package dimse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/pacsforge/pacs/core/ul"
+)
+
+// MaxAsyncOps caps an asynchronous operations window negotiated as 0
+// (unlimited, PS3.7 §D.3.3.3): at most this many operations are in flight in
+// each direction.
+const MaxAsyncOps = 256
+
+// Errors of the message layer.
+var (
+	// ErrProtocol is wrapped by every violation of PS3.7 by the peer found
+	// while assembling messages (a data PDV without a command, PDVs of two
+	// messages interleaved, an undecodable command); the association is
+	// aborted.
+	ErrProtocol = errors.New("dimse: protocol violation")
+	// ErrCancelled is the cause of an operation context cancelled by C-CANCEL.
+	ErrCancelled = errors.New("dimse: operation cancelled by C-CANCEL")
+	// ErrClosed is returned by calls on an association that has ended.
+	ErrClosed = errors.New("dimse: association ended")
+	// errHandlerDone closes a data reader its handler returned without draining.
+	errHandlerDone = errors.New("dimse: handler returned")
+)
+
+// conn is what the message layer needs of an association; *ul.Association
+// implements it, tests use a fake.
+type conn interface {
+	ID() uint64
+	CallingAE() string
+	CalledAE() string
+	RemoteAddr() net.Addr
+	Context(id byte) (ul.PresentationContext, bool)
+	FindContext(abstractSyntax string, transferSyntaxes ...string) (ul.PresentationContext, bool)
+	Contexts() []ul.PresentationContext
+	AsyncOps() (invoked, performed int)
+	ReadPDV(ctx context.Context) (ul.PDV, error)
+	SendMessage(ctx context.Context, contextID byte, command []byte, data io.Reader) error
+	ReleaseResponse() error
+	Release(ctx context.Context) error
+	Abort(source, reason byte) error
+	Close() error
+}
+
+var _ conn = (*ul.Association)(nil)
+
+// engine runs the DIMSE traffic of one association in both directions: the
+// receive loop assembles messages, hands requests to the Mux (each in its own
+// goroutine, within the window) and responses to the calls waiting for them.
+type engine struct {
+	c         conn
+	mux       *Mux
+	log       hclog.Logger
+	requestor bool
+
+	ctx    context.Context // the association's lifetime
+	cancel context.CancelCauseFunc
+	done   chan struct{} // closed when the receive loop has ended
+	err    error         // why it ended; read after done
+
+	mu     sync.Mutex
+	calls  map[uint16]*call // requests we invoked, by Message ID
+	nextID uint16
+	ops    map[uint16]context.CancelCauseFunc // requests we perform, by Message ID
+
+	invoke   chan struct{} // semaphore of our outstanding requests
+	perform  chan struct{} // semaphore of the peer's requests we run
+	handlers sync.WaitGroup
+
+	cur *assembly // message being received (receive loop only)
+}
+
+// assembly is the state of the message being received.
+type assembly struct {
+	pcID byte
+	cmd  []byte
+	msg  Message        // nil while the command is incomplete
+	data *io.PipeWriter // the data set's consumer; nil when discarded
+}
+
+// call is one request we invoked, waiting for its responses.
+type call struct {
+	ch   chan delivery
+	gone chan struct{} // closed when the caller stops listening
+}
+
+// delivery is one response given to a waiting call; the receiver must read
+// or close data.
+type delivery struct {
+	rsp  Response
+	data *io.PipeReader
+}
+
+func window(n int) int {
+	if n <= 0 || n > MaxAsyncOps {
+		return MaxAsyncOps
+	}
+	return n
+}
+
+func newEngine(ctx context.Context, c conn, mux *Mux, log hclog.Logger, requestor bool) *engine {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	if mux == nil {
+		mux = NewMux(log)
+	}
+	invoked, performed := c.AsyncOps()
+	e := &engine{c: c, mux: mux, log: log, requestor: requestor, done: make(chan struct{}),
+		calls: make(map[uint16]*call), ops: make(map[uint16]context.CancelCauseFunc)}
+	e.ctx, e.cancel = context.WithCancelCause(ctx)
+	// The requestor invokes up to invoked operations and performs up to
+	// performed; the acceptor the other way round (PS3.7 §D.3.3.3).
+	if requestor {
+		e.invoke, e.perform = make(chan struct{}, window(invoked)), make(chan struct{}, window(performed))
+	} else {
+		e.invoke, e.perform = make(chan struct{}, window(performed)), make(chan struct{}, window(invoked))
+	}
+	return e
+}
+
+// run is the receive loop. It returns nil after an orderly release (having
+// answered a peer's A-RELEASE-RQ once every running operation has finished),
+// or the error that ended the association. Running operations are waited for
+// before it returns.
+func (e *engine) run() (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			e.log.Error("receive loop panic", "panic", v, "stack", string(debug.Stack()))
+			_ = e.c.Abort(ul.SourceServiceUser, 0)
+			err = fmt.Errorf("dimse: receive loop panic: %v", v)
+		}
+		e.finish(err)
+	}()
+	for {
+		p, err := e.c.ReadPDV(e.ctx)
+		if err != nil {
+			if errors.Is(err, ul.ErrReleaseRequested) {
+				e.handlers.Wait()
+				if rerr := e.c.ReleaseResponse(); rerr != nil {
+					return fmt.Errorf("release response: %w", rerr)
+				}
+				return nil
+			}
+			if errors.Is(err, ul.ErrReleased) {
+				return nil
+			}
+			return err
+		}
+		if err := e.onPDV(p); err != nil {
+			e.log.Warn("aborting association", "error", err)
+			_ = e.c.Abort(ul.SourceServiceUser, 0)
+			return err
+		}
+	}
+}
+
+// finish ends the association's context, stops every consumer and waits for
+// the running operations.
+func (e *engine) finish(err error) {
+	cause := err
+	if cause == nil {
+		cause = ul.ErrReleased
+	}
+	e.cancel(cause)
+	if e.cur != nil && e.cur.data != nil {
+		e.cur.data.CloseWithError(fmt.Errorf("%w: %w", ErrClosed, cause))
+	}
+	e.cur = nil
+	e.handlers.Wait()
+	e.err = err
+	close(e.done)
+}
+
+// onPDV adds one PDV to the message being assembled. Its Data is valid only
+// during the call: the command is copied, data set bytes are handed to the
+// consumer, which has read them when Write returns.
+func (e *engine) onPDV(p ul.PDV) error {
+	cur := e.cur
+	if cur == nil {
+		if !p.Command {
+			return fmt.Errorf("%w: data set fragment on context %d without a command", ErrProtocol, p.ContextID)
+		}
+		cur = &assembly{pcID: p.ContextID}
+		e.cur = cur
+	} else if p.ContextID != cur.pcID {
+		return fmt.Errorf("%w: fragment on context %d while a message on context %d is incomplete", ErrProtocol, p.ContextID, cur.pcID)
+	}
+	if cur.msg == nil {
+		if !p.Command {
+			return fmt.Errorf("%w: data set fragment before the command set is complete", ErrProtocol)
+		}
+		if len(cur.cmd)+len(p.Data) > MaxCommandLength {
+			return fmt.Errorf("%w: command set longer than %d bytes", ErrProtocol, MaxCommandLength)
+		}
+		cur.cmd = append(cur.cmd, p.Data...)
+		if !p.Last {
+			return nil
+		}
+		msg, hasData, err := DecodeCommand(cur.cmd)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrProtocol, err)
+		}
+		pc, ok := e.c.Context(cur.pcID)
+		if !ok || !pc.Accepted() {
+			return fmt.Errorf("%w: %s on presentation context %d, which is not accepted", ErrProtocol, msg.Command(), cur.pcID)
+		}
+		cur.msg = msg
+		var pr *io.PipeReader
+		if hasData {
+			pr, cur.data = io.Pipe()
+		} else {
+			e.cur = nil
+		}
+		return e.dispatch(msg, pc, pr)
+	}
+	if p.Command {
+		return fmt.Errorf("%w: command fragment inside the data set of %s", ErrProtocol, cur.msg.Command())
+	}
+	if cur.data != nil && len(p.Data) > 0 {
+		if _, err := cur.data.Write(p.Data); err != nil {
+			cur.data = nil // the consumer stopped reading: discard the rest
+		}
+	}
+	if p.Last {
+		if cur.data != nil {
+			cur.data.Close()
+		}
+		e.cur = nil
+	}
+	return nil
+}
+
+// dispatch routes a complete command: responses to their call, C-CANCEL to
+// its operation, requests to the Mux in a new goroutine.
+func (e *engine) dispatch(msg Message, pc ul.PresentationContext, data *io.PipeReader) error {
+	switch m := msg.(type) {
+	case Response:
+		e.deliver(m, data)
+		return nil
+	case *CCancelRequest:
+		e.mu.Lock()
+		cancel := e.ops[m.MessageIDBeingRespondedTo]
+		e.mu.Unlock()
+		if cancel != nil {
+			cancel(ErrCancelled)
+		}
+		if data != nil {
+			data.Close()
+		}
+		return nil
+	case Request:
+		select {
+		case e.perform <- struct{}{}:
+		case <-e.ctx.Done():
+			return context.Cause(e.ctx)
+		}
+		opCtx, cancel := context.WithCancelCause(e.ctx)
+		id := m.ID()
+		e.mu.Lock()
+		if _, dup := e.ops[id]; dup {
+			e.log.Warn("request reuses the message id of a running operation", "message_id", id)
+		}
+		e.ops[id] = cancel
+		e.mu.Unlock()
+		if data != nil {
+			context.AfterFunc(opCtx, func() { data.CloseWithError(context.Cause(opCtx)) })
+		}
+		e.handlers.Add(1)
+		go e.perform1(opCtx, cancel, m, pc, data)
+		return nil
+	}
+	return fmt.Errorf("%w: unexpected %s", ErrProtocol, msg.Command())
+}
+
+// deliver hands a response to the call waiting for it.
+func (e *engine) deliver(rsp Response, data *io.PipeReader) {
+	id := rsp.RespondsTo()
+	final := !rsp.Result().Pending()
+	e.mu.Lock()
+	c := e.calls[id]
+	if c != nil && final {
+		delete(e.calls, id)
+	}
+	e.mu.Unlock()
+	if c == nil {
+		e.log.Warn("response to no outstanding request", "command", rsp.Command(), "message_id", id)
+		if data != nil {
+			data.Close()
+		}
+		return
+	}
+	select {
+	case c.ch <- delivery{rsp: rsp, data: data}:
+	case <-c.gone:
+		if data != nil {
+			data.Close()
+		}
+	case <-e.ctx.Done():
+		if data != nil {
+			data.Close()
+		}
+	}
+	if final {
+		<-e.invoke
+	}
+}
+
+// perform1 runs one request of the peer and sends its final response.
+func (e *engine) perform1(ctx context.Context, cancel context.CancelCauseFunc, rq Request, pc ul.PresentationContext, data *io.PipeReader) {
+	defer e.handlers.Done()
+	defer func() { <-e.perform }()
+	defer func() {
+		e.mu.Lock()
+		delete(e.ops, rq.ID())
+		e.mu.Unlock()
+		cancel(errHandlerDone)
+	}()
+	op := &Op{MessageID: rq.ID(), Context: pc, CallingAE: e.c.CallingAE(), CalledAE: e.c.CalledAE(),
+		RemoteAddr: e.c.RemoteAddr(), AssociationID: e.c.ID(), e: e}
+	var body io.Reader
+	if data != nil {
+		body = data
+		defer data.CloseWithError(errHandlerDone)
+	}
+	rsp, rspData := e.mux.serve(ctx, op, rq, body)
+	if rsp == nil {
+		return
+	}
+	if err := e.send(e.ctx, pc.ID, rsp, rspData); err != nil {
+		e.log.Warn("sending response failed", "command", rsp.Command(), "error", err)
+	}
+}
+
+// send encodes and sends one message.
+func (e *engine) send(ctx context.Context, pcID byte, m Message, data io.Reader) error {
+	cmd, err := EncodeCommand(m, data != nil)
+	if err != nil {
+		return err
+	}
+	return e.c.SendMessage(ctx, pcID, cmd, data)
+}
+
+// invokeRequest sends rq (with its data set, if any) on context pcID within
+// the window and returns the call whose channel yields the responses; the
+// caller must call release when it stops listening.
+func (e *engine) invokeRequest(ctx context.Context, pcID byte, rq Request, data io.Reader) (*call, error) {
+	select {
+	case e.invoke <- struct{}{}:
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	case <-e.done:
+		return nil, e.closedErr()
+	}
+	c := &call{ch: make(chan delivery), gone: make(chan struct{})}
+	e.mu.Lock()
+	for i := 0; ; i++ {
+		e.nextID++
+		if e.nextID == 0 {
+			e.nextID = 1
+		}
+		if e.calls[e.nextID] == nil || i > 1<<16 {
+			break
+		}
+	}
+	id := e.nextID
+	e.calls[id] = c
+	e.mu.Unlock()
+	rq.setID(id)
+	if err := e.send(ctx, pcID, rq, data); err != nil {
+		e.mu.Lock()
+		delete(e.calls, id)
+		e.mu.Unlock()
+		<-e.invoke
+		return nil, err
+	}
+	return c, nil
+}
+
+// idle waits until no request we invoked is outstanding, the loop has
+// ended or ctx is done.
+func (e *engine) idle(ctx context.Context) {
+	for {
+		e.mu.Lock()
+		n := len(e.calls)
+		e.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-e.done:
+			return
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// release tells the receive loop that nobody listens to c any more.
+func (c *call) release() { close(c.gone) }
+
+// next waits for the next response of c.
+func (e *engine) next(ctx context.Context, c *call) (delivery, error) {
+	select {
+	case d := <-c.ch:
+		return d, nil
+	case <-ctx.Done():
+		return delivery{}, context.Cause(ctx)
+	case <-e.done:
+		return delivery{}, e.closedErr()
+	}
+}
+
+func (e *engine) closedErr() error {
+	<-e.done
+	if e.err != nil {
+		return fmt.Errorf("%w: %w", ErrClosed, e.err)
+	}
+	return ErrClosed
+}
+
+// recoverStatus turns a handler panic into a processing failure.
+func (e *engine) recoverStatus(st *Status, cmd CommandField) {
+	if v := recover(); v != nil {
+		e.log.Error("handler panic", "command", cmd, "panic", v, "stack", string(debug.Stack()))
+		*st = Status{Code: CodeProcessingFailure, ErrorComment: "internal error"}
+	}
+}
