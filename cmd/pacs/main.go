@@ -1,6 +1,8 @@
 // Command pacs is Forge PACS: the archive server and its DICOM tools.
 //
 //	pacs dump [--json] [--raw] [-L] FILE...   print data sets like dcmdump
+//	pacs echo [-aet A] [-aec B] [--repeat N] [--timeout D] [-v] HOST PORT
+//	pacs serve [--ae-title FORGE] [--port 11112] [--strict-ae]
 package main
 
 import (
@@ -18,6 +20,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "dump", summary: "print DICOM files (dcmdump layout, or DICOM JSON with --json)", run: runDump},
+		{name: "echo", summary: "send C-ECHO to a DICOM peer (like echoscu)", run: runEcho},
+		{name: "serve", summary: "run the DICOM server (C-ECHO; AE FORGE, port 11112)", run: runServe},
 	}
 }
 

@@ -432,3 +432,26 @@ func (c *Client) Do(ctx context.Context, rq Request, data *dicom.Dataset, onData
 		}
 	}
 }
+
+// VerificationSyntaxes are the transfer syntaxes of Verification: the two
+// little-endian native ones, explicit first.
+var VerificationSyntaxes = []string{uid.ExplicitVRLittleEndian, uid.ImplicitVRLittleEndian}
+
+// VerificationContext returns a context proposing Verification (C-ECHO) in
+// VerificationSyntaxes.
+func VerificationContext() ul.ProposedContext {
+	return ul.ProposedContext{AbstractSyntax: uid.Verification, TransferSyntaxes: VerificationSyntaxes}
+}
+
+// StorageContexts returns one proposed context per SOP class, each offering
+// the transfer syntaxes ts (the native little-endian ones when none).
+func StorageContexts(sopClasses []string, ts ...string) []ul.ProposedContext {
+	if len(ts) == 0 {
+		ts = []string{uid.ExplicitVRLittleEndian, uid.ImplicitVRLittleEndian}
+	}
+	pcs := make([]ul.ProposedContext, 0, len(sopClasses))
+	for _, c := range sopClasses {
+		pcs = append(pcs, ul.ProposedContext{AbstractSyntax: c, TransferSyntaxes: ts})
+	}
+	return pcs
+}
