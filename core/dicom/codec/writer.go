@@ -456,7 +456,7 @@ func (c *encoder) bulk(m mode, e *dicom.Element, vr dicom.VR, n int64, pad bool)
 		c.header(m, e.Tag, vr, uint32(n))
 	}
 	left := e.Bulk.Length
-	chunk := make([]byte, min(left, 1<<20))
+	chunk := make([]byte, min(left, 1<<20)) // a multiple of 8 but for the last
 	for left > 0 {
 		k, err := io.ReadFull(r, chunk[:min(left, int64(len(chunk)))])
 		if err != nil {
@@ -464,10 +464,19 @@ func (c *encoder) bulk(m mode, e *dicom.Element, vr dicom.VR, n int64, pad bool)
 			return
 		}
 		left -= int64(k)
+		v := chunk[:k]
 		if e.Bulk.Fragmented {
-			c.raw(chunk[:k])
+			c.raw(v)
+		} else if w := vr.ByteWidth(); left == 0 && pad && m.be && w > 1 {
+			// As for a value in memory: the bytes past the last whole unit
+			// (never swapped on read) are padded, then swapped.
+			whole := k - k%w
+			c.value(m, vr, v[:whole], e.Bulk.BigEndian)
+			tail := append(v[whole:k:k], vr.PadByte())
+			c.value(m, vr, tail, false)
+			return
 		} else {
-			c.value(m, vr, chunk[:k], e.Bulk.BigEndian)
+			c.value(m, vr, v, e.Bulk.BigEndian)
 		}
 		if c.err != nil {
 			return

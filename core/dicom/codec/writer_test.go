@@ -3,6 +3,7 @@ package codec
 import (
 	"bytes"
 	"errors"
+	"io"
 	"testing"
 
 	"github.com/pacsforge/pacs/core/dicom"
@@ -108,6 +109,49 @@ func TestDeflatedRoundTrip(t *testing.T) {
 			sameDataset(t, s.UID, got, ds)
 		} else if got.Len() != ds.Len() {
 			t.Errorf("%s: %d elements, want %d", s.UID, got.Len(), ds.Len())
+		}
+	}
+}
+
+// TestWriterBulkMatchesValue checks that a value left in its source as a
+// BulkRef is written exactly as the same value read into memory, odd
+// lengths and partial units included, in every native syntax.
+func TestWriterBulkMatchesValue(t *testing.T) {
+	for _, src := range []Syntax{ExplicitVRLittleEndian, ExplicitVRBigEndian} {
+		for _, n := range []uint32{4, 6, 7, 11, 83} {
+			value := make([]byte, n)
+			for i := range value {
+				value[i] = byte(i + 1)
+			}
+			f := explicitLE()
+			if src.BigEndian {
+				f = explicitBE()
+			}
+			in := f.el(0x00181310, "UL", n, value...).bytes() // Acquisition Matrix, any 4-byte VR
+			full, err := ReadDataset(in, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bulk, err := ReadDataset(in, src, WithBulkThreshold(2, 0))
+			if err != nil || bulk.Get(0x00181310).Bulk == nil {
+				t.Fatalf("bulk read: %v", err)
+			}
+			for _, dst := range []Syntax{ImplicitVRLittleEndian, ExplicitVRLittleEndian, ExplicitVRBigEndian} {
+				want, err := AppendDataset(nil, full, dst)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var buf bytes.Buffer
+				w := NewWriter(&buf, dst, WithBulkLoader(func(e *dicom.Element) (io.Reader, error) {
+					return bytes.NewReader(in[e.Bulk.Offset : e.Bulk.Offset+e.Bulk.Length]), nil
+				}))
+				if err := w.WriteDataset(bulk); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(buf.Bytes(), want) {
+					t.Errorf("%s, %d bytes, to %s: bulk wrote % x, value % x", src.UID, n, dst.UID, buf.Bytes(), want)
+				}
+			}
 		}
 	}
 }

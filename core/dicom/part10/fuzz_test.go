@@ -2,6 +2,7 @@ package part10
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/pacsforge/pacs/core/dicom"
+	"github.com/pacsforge/pacs/core/dicom/codec"
 )
 
 // FuzzReadBytes feeds arbitrary bytes to the Part 10 reader. Rejecting is
@@ -49,6 +51,25 @@ func FuzzReadBytes(f *testing.F) {
 		if fmt.Sprint(sfile.Problems) != fmt.Sprint(file.Problems) {
 			t.Fatalf("problems differ:\nsized stream %v\nslice        %v", sfile.Problems, file.Problems)
 		}
+		// A header-only read is the full read up to Pixel Data.
+		hfile, err := ReadBytes(b, WithoutCharset(), WithStopAtPixelData())
+		if err != nil && !errors.Is(err, ErrNotDICOM) {
+			t.Fatalf("header-only read failed: %v", err)
+		}
+		if err == nil {
+			if d := datasetDiff(hfile.Dataset, before(file.Dataset, tagPixelData), false); d != "" {
+				t.Fatalf("header-only read: %s", d)
+			}
+		}
+		// A read that leaves values over 16 bytes in b reads the same
+		// elements, with Bulk references in place of the long values.
+		bfile, err := ReadBytes(b, WithoutCharset(), WithBulkThreshold(16))
+		if err != nil {
+			t.Fatalf("read with bulk threshold failed: %v", err)
+		}
+		if len(bfile.Problems) != len(file.Problems) || bfile.Dataset.Len() != file.Dataset.Len() {
+			t.Fatalf("read with bulk threshold: %d elements, %v; want %d, %v", bfile.Dataset.Len(), bfile.Problems, file.Dataset.Len(), file.Problems)
+		}
 		if file.Syntax.Encapsulated && file.Dataset.Get(tagPixelData) != nil && file.Dataset.Get(tagPixelData).Fragments == nil {
 			return // native Pixel Data under an encapsulated syntax cannot be rewritten as is
 		}
@@ -66,7 +87,33 @@ func FuzzReadBytes(f *testing.F) {
 		if d := datasetDiff(back.Dataset, withoutGroup2(file.Dataset), true); d != "" {
 			t.Fatalf("round trip: %s", d)
 		}
+		// Written with its bulk values loaded from b, the bulk read gives
+		// the same data set bytes. (Not the same meta information when the
+		// file has none: the SOP Class and Instance UIDs that Write copies
+		// into it may be bulk references, which it leaves out.)
+		var bbuf bytes.Buffer
+		if err := Write(&bbuf, bfile, codec.WithBulkLoader(BulkLoader(bytes.NewReader(b)))); err != nil {
+			t.Fatalf("writing the bulk read failed: %v", err)
+		}
+		bback, err := ReadBytes(bbuf.Bytes(), WithoutCharset())
+		if err != nil {
+			t.Fatalf("written bulk read does not read back: %v", err)
+		}
+		if !bytes.Equal(bbuf.Bytes()[bback.DatasetOffset:], buf.Bytes()[back.DatasetOffset:]) {
+			t.Fatalf("bulk read written differs: %s", datasetDiff(bback.Dataset, back.Dataset, false))
+		}
 	})
+}
+
+// before returns the top-level elements of ds whose tags are below t.
+func before(ds *dicom.Dataset, t dicom.Tag) *dicom.Dataset {
+	out := dicom.NewDataset(ds.Len())
+	for e := range ds.All() {
+		if e.Tag < t {
+			out.Append(*e)
+		}
+	}
+	return out
 }
 
 // sameFile fails unless got has the syntax, meta information and data set of

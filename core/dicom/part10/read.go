@@ -61,7 +61,8 @@ func WithStopAt(t dicom.Tag) Option { return func(o *options) { o.stopAt = t } }
 
 // WithBulkThreshold leaves every value longer than n bytes in the file as an
 // Element.Bulk reference (offsets from the start of the file) instead of
-// reading it.
+// reading it. It has no effect on a deflated data set, whose values have no
+// offset in the file: they are read.
 func WithBulkThreshold(n int64) Option { return func(o *options) { o.bulk = n } }
 
 // WithCodecOptions passes further options (limits, for instance) to the data
@@ -95,7 +96,7 @@ func TextCodec(terms []string) (dicom.TextCodec, error) {
 	return c, err
 }
 
-func (o *options) datasetOptions(base int64) []codec.Option {
+func (o *options) datasetOptions(base int64, s codec.Syntax) []codec.Option {
 	opts := make([]codec.Option, 0, len(o.codecOpts)+3)
 	if o.charset {
 		opts = append(opts, codec.WithCharset(TextCodec))
@@ -103,7 +104,7 @@ func (o *options) datasetOptions(base int64) []codec.Option {
 	if o.stopAt != 0 {
 		opts = append(opts, codec.WithStopAt(o.stopAt))
 	}
-	if o.bulk > 0 {
+	if o.bulk > 0 && !s.Deflated {
 		opts = append(opts, codec.WithBulkThreshold(o.bulk, base))
 	}
 	return append(opts, o.codecOpts...)
@@ -200,7 +201,7 @@ func ReadBytes(b []byte, opts ...Option) (*File, error) {
 	if o.stopAt != 0 || o.bulk > 0 || f.Syntax.Deflated {
 		// Streaming options are served by the stream reader, which offsets
 		// bulk references from the start of b.
-		cr := codec.NewReader(bytes.NewReader(b[pos:]), f.Syntax, o.datasetOptions(pos)...)
+		cr := codec.NewReader(bytes.NewReader(b[pos:]), f.Syntax, o.datasetOptions(pos, f.Syntax)...)
 		ds, err := cr.ReadDataset()
 		f.Dataset = ds
 		f.Problems = append(f.Problems, offsetProblems(cr.Problems(), pos)...)
@@ -209,7 +210,7 @@ func ReadBytes(b []byte, opts ...Option) (*File, error) {
 		}
 		return f, shiftError(err, pos)
 	}
-	cr := codec.NewBytesReader(b[pos:], f.Syntax, o.datasetOptions(pos)...)
+	cr := codec.NewBytesReader(b[pos:], f.Syntax, o.datasetOptions(pos, f.Syntax)...)
 	ds, err := cr.ReadDataset()
 	f.Dataset = ds
 	f.Problems = append(f.Problems, offsetProblems(cr.Problems(), pos)...)
@@ -377,7 +378,7 @@ func NewReader(r io.Reader, opts ...Option) (*Reader, error) {
 	}
 	f.DatasetOffset = pos
 	o.syntaxOf(f, first)
-	return &Reader{file: f, cr: codec.NewReader(src, f.Syntax, o.datasetOptions(pos)...)}, nil
+	return &Reader{file: f, cr: codec.NewReader(src, f.Syntax, o.datasetOptions(pos, f.Syntax)...)}, nil
 }
 
 // File returns the file read so far: preamble, meta information, syntax and
