@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pacsforge/pacs/core/dicom"
@@ -51,12 +52,13 @@ func FuzzReadBytes(f *testing.F) {
 		if fmt.Sprint(sfile.Problems) != fmt.Sprint(file.Problems) {
 			t.Fatalf("problems differ:\nsized stream %v\nslice        %v", sfile.Problems, file.Problems)
 		}
-		// A header-only read is the full read up to Pixel Data.
+		// A header-only read is the full read up to Pixel Data (when the
+		// tags are in order: it stops at the first one past it).
 		hfile, err := ReadBytes(b, WithoutCharset(), WithStopAtPixelData())
 		if err != nil && !errors.Is(err, ErrNotDICOM) {
 			t.Fatalf("header-only read failed: %v", err)
 		}
-		if err == nil {
+		if err == nil && !strings.Contains(fmt.Sprint(file.Problems), "out of order") {
 			if d := datasetDiff(hfile.Dataset, before(file.Dataset, tagPixelData), false); d != "" {
 				t.Fatalf("header-only read: %s", d)
 			}
