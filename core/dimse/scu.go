@@ -175,9 +175,13 @@ func storeOn(ctx context.Context, e *engine, sopClass, sopInstance, ts string, d
 	if !ok {
 		return Status{}, fmt.Errorf("%w for %s in %s", ErrNoContext, sopClass, ts)
 	}
+	data = orEmpty(data)
+	if ts == uid.DeflatedExplicitVRLittleEndian {
+		data = &evenReader{r: data} // PS3.5 A.5: the deflated stream is padded to even length
+	}
 	rq := &CStoreRequest{AffectedSOPClassUID: sopClass, AffectedSOPInstanceUID: sopInstance, Priority: opt.Priority,
 		MoveOriginatorAETitle: opt.MoveOriginatorAETitle, MoveOriginatorMessageID: opt.MoveOriginatorMessageID}
-	rsp, err := e.roundTrip(ctx, pc.ID, rq, orEmpty(data))
+	rsp, err := e.roundTrip(ctx, pc.ID, rq, data)
 	if err != nil {
 		return Status{}, fmt.Errorf("c-store: %w", err)
 	}
@@ -454,4 +458,33 @@ func StorageContexts(sopClasses []string, ts ...string) []ul.ProposedContext {
 		pcs = append(pcs, ul.ProposedContext{AbstractSyntax: c, TransferSyntaxes: ts})
 	}
 	return pcs
+}
+
+// evenReader reads r and, if it held an odd number of bytes, one NUL more:
+// PDV fragments must have even length.
+type evenReader struct {
+	r   io.Reader
+	n   int64
+	eof bool
+}
+
+func (e *evenReader) Read(p []byte) (int, error) {
+	if e.eof {
+		if e.n%2 == 1 && len(p) > 0 {
+			p[0] = 0
+			e.n++
+			return 1, io.EOF
+		}
+		return 0, io.EOF
+	}
+	n, err := e.r.Read(p)
+	e.n += int64(n)
+	if err == io.EOF {
+		e.eof = true
+		if n == 0 {
+			return e.Read(p)
+		}
+		err = nil
+	}
+	return n, err
 }
