@@ -280,4 +280,3 @@ func waitListening(t *testing.T, addr string) {
 	}
 	t.Fatalf("nothing listens on %s", addr)
 }
-
