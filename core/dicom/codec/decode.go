@@ -42,7 +42,8 @@ func (m mode) tag(b []byte) dicom.Tag {
 
 // readHeader decodes the next header. It returns io.EOF if the input ends
 // before its first byte. At the top level with WithStopAt, a tag at or past the
-// stop tag is not consumed and errStop is returned.
+// stop tag (other than a stray delimiter, skipped as without a stop) is not
+// consumed and errStop is returned.
 func (r *Reader) readHeader(m mode, top bool) (header, error) {
 	s := &r.src
 	h := header{off: s.offset()}
@@ -54,8 +55,8 @@ func (r *Reader) readHeader(m mode, top bool) (header, error) {
 	}
 	b := s.buf[s.pos:]
 	h.tag = m.tag(b)
-	if top && r.opt.stop && h.tag >= r.opt.stopAt {
-		return h, errStop
+	if top && r.opt.stop && h.tag >= r.opt.stopAt && !isDelimiter(h.tag) {
+		return h, errStop // a stray delimiter is skipped, as without a stop
 	}
 	delim := isDelimiter(h.tag)
 	if !m.explicit || delim {

@@ -397,3 +397,13 @@ func TestNextStreams(t *testing.T) {
 		t.Errorf("tags = %v, offset %d, want 3 tags and offset %d", tags, r.Offset(), len(in))
 	}
 }
+
+// TestStopSkipsStrayDelimiter checks that a stray delimiter at the top level,
+// whose tag sorts after any stop tag, is skipped as in a full read.
+func TestStopSkipsStrayDelimiter(t *testing.T) {
+	in := explicitLE().str(tagPatientName, "PN", "A^").seqEnd().str(tagPatientID, "LO", "42").el(0x7fe00010, "OW", 2, 1, 2).bytes()
+	ds, err := ReadDataset(in, ExplicitVRLittleEndian, WithStopAt(dicom.PixelData))
+	if err != nil || ds.Len() != 2 || ds.Get(tagPatientID) == nil {
+		t.Fatalf("ReadDataset() = %v, %v; want PatientName and PatientID", tagList(ds), err)
+	}
+}
