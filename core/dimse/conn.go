@@ -86,8 +86,8 @@ type engine struct {
 type assembly struct {
 	pcID byte
 	cmd  []byte
-	msg  Message        // nil while the command is incomplete
-	data *io.PipeWriter // the data set's consumer; nil when discarded
+	msg  Message   // nil while the command is incomplete
+	data *dataPipe // the data set's consumer; nil when discarded
 }
 
 // call is one request we invoked, waiting for its responses.
@@ -100,7 +100,7 @@ type call struct {
 // or close data.
 type delivery struct {
 	rsp  Response
-	data *io.PipeReader
+	data *dataPipe
 }
 
 func window(n int) int {
@@ -176,7 +176,7 @@ func (e *engine) finish(err error) {
 	}
 	e.cancel(cause)
 	if e.cur != nil && e.cur.data != nil {
-		e.cur.data.CloseWithError(fmt.Errorf("%w: %w", ErrClosed, cause))
+		e.cur.data.CloseWrite(fmt.Errorf("%w: %w", ErrClosed, cause))
 	}
 	e.cur = nil
 	e.handlers.Wait()
@@ -218,9 +218,10 @@ func (e *engine) onPDV(p ul.PDV) error {
 			return fmt.Errorf("%w: %s on presentation context %d, which is not accepted", ErrProtocol, msg.Command(), cur.pcID)
 		}
 		cur.msg = msg
-		var pr *io.PipeReader
+		var pr *dataPipe
 		if hasData {
-			pr, cur.data = io.Pipe()
+			pr = newDataPipe()
+			cur.data = pr
 		} else {
 			e.cur = nil
 		}
@@ -236,7 +237,7 @@ func (e *engine) onPDV(p ul.PDV) error {
 	}
 	if p.Last {
 		if cur.data != nil {
-			cur.data.Close()
+			cur.data.CloseWrite(nil)
 		}
 		e.cur = nil
 	}
@@ -245,7 +246,7 @@ func (e *engine) onPDV(p ul.PDV) error {
 
 // dispatch routes a complete command: responses to their call, C-CANCEL to
 // its operation, requests to the Mux in a new goroutine.
-func (e *engine) dispatch(msg Message, pc ul.PresentationContext, data *io.PipeReader) error {
+func (e *engine) dispatch(msg Message, pc ul.PresentationContext, data *dataPipe) error {
 	switch m := msg.(type) {
 	case Response:
 		e.deliver(m, data)
@@ -258,7 +259,7 @@ func (e *engine) dispatch(msg Message, pc ul.PresentationContext, data *io.PipeR
 			cancel(ErrCancelled)
 		}
 		if data != nil {
-			data.Close()
+			data.Close(nil)
 		}
 		return nil
 	case Request:
@@ -276,7 +277,7 @@ func (e *engine) dispatch(msg Message, pc ul.PresentationContext, data *io.PipeR
 		e.ops[id] = cancel
 		e.mu.Unlock()
 		if data != nil {
-			context.AfterFunc(opCtx, func() { data.CloseWithError(context.Cause(opCtx)) })
+			context.AfterFunc(opCtx, func() { data.Close(context.Cause(opCtx)) })
 		}
 		e.handlers.Add(1)
 		go e.perform1(opCtx, cancel, m, pc, data)
@@ -286,7 +287,7 @@ func (e *engine) dispatch(msg Message, pc ul.PresentationContext, data *io.PipeR
 }
 
 // deliver hands a response to the call waiting for it.
-func (e *engine) deliver(rsp Response, data *io.PipeReader) {
+func (e *engine) deliver(rsp Response, data *dataPipe) {
 	id := rsp.RespondsTo()
 	final := !rsp.Result().Pending()
 	e.mu.Lock()
@@ -298,7 +299,7 @@ func (e *engine) deliver(rsp Response, data *io.PipeReader) {
 	if c == nil {
 		e.log.Warn("response to no outstanding request", "command", rsp.Command(), "message_id", id)
 		if data != nil {
-			data.Close()
+			data.Close(nil)
 		}
 		return
 	}
@@ -306,11 +307,11 @@ func (e *engine) deliver(rsp Response, data *io.PipeReader) {
 	case c.ch <- delivery{rsp: rsp, data: data}:
 	case <-c.gone:
 		if data != nil {
-			data.Close()
+			data.Close(nil)
 		}
 	case <-e.ctx.Done():
 		if data != nil {
-			data.Close()
+			data.Close(nil)
 		}
 	}
 	if final {
@@ -319,7 +320,7 @@ func (e *engine) deliver(rsp Response, data *io.PipeReader) {
 }
 
 // perform1 runs one request of the peer and sends its final response.
-func (e *engine) perform1(ctx context.Context, cancel context.CancelCauseFunc, rq Request, pc ul.PresentationContext, data *io.PipeReader) {
+func (e *engine) perform1(ctx context.Context, cancel context.CancelCauseFunc, rq Request, pc ul.PresentationContext, data *dataPipe) {
 	defer e.handlers.Done()
 	defer func() { <-e.perform }()
 	defer func() {
@@ -333,7 +334,7 @@ func (e *engine) perform1(ctx context.Context, cancel context.CancelCauseFunc, r
 	var body io.Reader
 	if data != nil {
 		body = data
-		defer data.CloseWithError(errHandlerDone)
+		defer data.Close(errHandlerDone)
 	}
 	rsp, rspData := e.mux.serve(ctx, op, rq, body)
 	if rsp == nil {

@@ -124,7 +124,7 @@ func (e *engine) roundTrip(ctx context.Context, pcID byte, rq Request, data io.R
 			return nil, err
 		}
 		if d.data != nil {
-			d.data.Close()
+			d.data.Close(nil)
 		}
 		if !d.rsp.Result().Pending() {
 			return d.rsp, nil
@@ -290,7 +290,7 @@ func (c *Client) multi(ctx context.Context, pcID byte, rq Request, data io.Reade
 		}
 		if !d.rsp.Result().Pending() {
 			if d.data != nil {
-				d.data.Close()
+				d.data.Close(nil)
 			}
 			return d.rsp, cause
 		}
@@ -304,7 +304,7 @@ func (c *Client) multi(ctx context.Context, pcID byte, rq Request, data io.Reade
 			}
 		}
 		if d.data != nil {
-			d.data.Close()
+			d.data.Close(nil)
 		}
 	}
 }
@@ -429,7 +429,7 @@ func (c *Client) Do(ctx context.Context, rq Request, data *dicom.Dataset, onData
 			if onData != nil {
 				derr = onData(d.data)
 			}
-			d.data.Close()
+			d.data.Close(nil)
 		}
 		if !d.rsp.Result().Pending() {
 			return d.rsp, derr

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# run.sh: time C-STORE over loopback, dcmtk against Forge PACS.
+#
+# Generates $N (default 300) CT slices of 512x512 16-bit pixels (~512 KiB
+# each, Explicit VR Little Endian), then sends them all over one association,
+# one store at a time, for each pair:
+#   dcmtk storescu -> dcmtk storescp   (discarding with --ignore, and writing with -od)
+#   dcmtk storescu -> Forge SCP        (discarding, and writing Part 10 files)
+#   Forge SCU      -> Forge SCP        (discarding, and writing)
+#   Forge SCU      -> dcmtk storescp   (discarding)
+# Every side uses a maximum PDU length of $MAXPDU (default 65536). Prints
+# images/s, MB/s and the ratio to dcmtk -> dcmtk for the same sink.
+# Each pair runs ROUNDS times (default 3) and the best time is kept.
+# Environment: N, MAXPDU, ROUNDS, PORT (base port, default 11140), KEEP=1
+# keeps the work directory.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+N=${N:-300}
+MAXPDU=${MAXPDU:-65536}
+PORT=${PORT:-11140}
+ROUNDS=${ROUNDS:-3}
+export TCP_NODELAY=1 # Debian's dcmtk leaves Nagle's algorithm on otherwise
+
+for tool in storescu storescp; do
+	command -v $tool >/dev/null || { echo "run.sh: $tool missing: run scripts/install-peers.sh" >&2; exit 1; }
+done
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	[[ ${KEEP:-0} == 1 ]] && echo "work directory: $work" || rm -rf "$work"
+}
+trap cleanup EXIT
+
+(cd "$root" && go build -o "$work/dimsebench" ./bench/dimse)
+bench=$work/dimsebench
+"$bench" gen -n "$N" -out "$work/in"
+bytes=$(du -cb "$work"/in/*.dcm | tail -1 | cut -f1)
+echo "dimse bench: $N files, $((bytes / 1024 / 1024)) MiB, max PDU $MAXPDU, $(nproc) cores"
+
+wait_port() {
+	for _ in $(seq 200); do
+		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "run.sh: nothing listens on port $1" >&2
+	exit 1
+}
+
+# start_server PORT CMD...: starts a server in the background.
+start_server() {
+	local port=$1
+	shift
+	"$@" >"$work/server-$port.log" 2>&1 &
+	pids+=($!)
+	wait_port "$port"
+}
+
+now() { date +%s.%N; }
+
+declare -A secs
+# measure NAME CMD...: runs the client $ROUNDS times, records the best seconds
+# (the machine is shared: the best round is the least disturbed).
+measure() {
+	local name=$1
+	shift
+	local t0 t1 s best=
+	for _ in $(seq "$ROUNDS"); do
+		t0=$(now)
+		"$@" >"$work/client.log" 2>&1 || { echo "run.sh: $name failed:"; tail -5 "$work/client.log"; exit 1; }
+		t1=$(now)
+		s=$(echo "$t1 - $t0" | bc -l)
+		if [[ -z $best ]] || (($(echo "$s < $best" | bc -l))); then best=$s; fi
+	done
+	secs[$name]=$best
+}
+
+storescu_to() { storescu -aec ANY-SCP --max-pdu "$MAXPDU" -R +sd 127.0.0.1 "$1" "$work/in"; }
+
+p=$PORT
+mkdir -p "$work/o1" "$work/o2" "$work/o3"
+start_server $p storescp --max-pdu "$MAXPDU" --ignore $p
+measure "dcmtk->dcmtk discard" storescu_to $p
+p=$((p + 1))
+start_server $p storescp --max-pdu "$MAXPDU" -od "$work/o1" $p
+measure "dcmtk->dcmtk disk" storescu_to $p
+p=$((p + 1))
+start_server $p "$bench" scp -port $p -maxpdu "$MAXPDU"
+measure "dcmtk->forge discard" storescu_to $p
+measure "forge->forge discard" "$bench" scu -maxpdu "$MAXPDU" -addr 127.0.0.1:$p "$work/in"
+p=$((p + 1))
+start_server $p "$bench" scp -port $p -maxpdu "$MAXPDU" -out "$work/o2"
+measure "dcmtk->forge disk" storescu_to $p
+p=$((p + 1))
+start_server $p "$bench" scp -port $p -maxpdu "$MAXPDU" -out "$work/o3"
+measure "forge->forge disk" "$bench" scu -maxpdu "$MAXPDU" -addr 127.0.0.1:$p "$work/in"
+measure "forge->dcmtk discard" "$bench" scu -maxpdu "$MAXPDU" -addr 127.0.0.1:$PORT "$work/in"
+
+for d in o1 o2 o3; do
+	got=$(find "$work/$d" -type f | wc -l)
+	[[ $got == "$N" ]] || { echo "run.sh: $d holds $got files, want $N" >&2; exit 1; }
+done
+
+printf '%-24s %9s %10s %9s %s\n' "pair" "seconds" "images/s" "MB/s" "vs dcmtk->dcmtk"
+for name in "dcmtk->dcmtk discard" "dcmtk->forge discard" "forge->forge discard" "forge->dcmtk discard" \
+	"dcmtk->dcmtk disk" "dcmtk->forge disk" "forge->forge disk"; do
+	s=${secs[$name]}
+	case $name in *discard) ref=${secs["dcmtk->dcmtk discard"]} ;; *) ref=${secs["dcmtk->dcmtk disk"]} ;; esac
+	printf '%-24s %9.3f %10.1f %9.1f %6.2fx\n' "$name" "$s" "$(echo "$N / $s" | bc -l)" \
+		"$(echo "$bytes / 1000000 / $s" | bc -l)" "$(echo "$ref / $s" | bc -l)"
+done
