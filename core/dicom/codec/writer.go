@@ -341,14 +341,9 @@ func (c *encoder) element(m mode, e *dicom.Element, depth int) {
 		c.header(m, e.Tag, vr, dicom.UndefinedLength)
 		f := e.Fragments
 		im := mode{be: m.be}
-		c.itemHeader(im, dicom.ItemTag, uint32(len(f.OffsetTable)))
-		c.raw(f.OffsetTable)
+		c.fragment(im, f.OffsetTable)
 		for _, b := range f.Items {
-			c.itemHeader(im, dicom.ItemTag, uint32(len(b)))
-			c.raw(b)
-			if len(b)&1 != 0 {
-				c.buf = append(c.buf, 0)
-			}
+			c.fragment(im, b)
 		}
 		c.itemHeader(im, dicom.SequenceDelimitationItemTag, 0)
 	case kindBulk:
@@ -364,6 +359,16 @@ func (c *encoder) element(m mode, e *dicom.Element, depth int) {
 		if pad {
 			c.buf = append(c.buf, vr.PadByte())
 		}
+	}
+}
+
+// fragment writes one item of encapsulated pixel data, padded with a zero
+// byte to an even length.
+func (c *encoder) fragment(m mode, b []byte) {
+	c.itemHeader(m, dicom.ItemTag, uint32(len(b)+len(b)&1))
+	c.raw(b)
+	if len(b)&1 != 0 {
+		c.buf = append(c.buf, 0)
 	}
 }
 
@@ -466,7 +471,16 @@ func (c *encoder) bulk(m mode, e *dicom.Element, vr dicom.VR, n int64, pad bool)
 		left -= int64(k)
 		v := chunk[:k]
 		if e.Bulk.Fragmented {
+			// The items as found, then a sequence delimiter of length 0 in
+			// place of the source's last 8 bytes (whose length field some
+			// writers fill).
+			if left < 8 {
+				v = v[:max(0, int64(k)-(8-left))]
+			}
 			c.raw(v)
+			if left == 0 {
+				c.itemHeader(mode{be: m.be}, dicom.SequenceDelimitationItemTag, 0)
+			}
 		} else if w := vr.ByteWidth(); left == 0 && pad && m.be && w > 1 {
 			// As for a value in memory: the bytes past the last whole unit
 			// (never swapped on read) are padded, then swapped.
@@ -517,7 +531,7 @@ func (c *encoder) length(m mode, e *dicom.Element, depth int) (int64, error) {
 		return hdr + body, nil
 	case kindFragments:
 		f := e.Fragments
-		n := hdr + 8 + int64(len(f.OffsetTable)) + 8
+		n := hdr + 8 + int64(len(f.OffsetTable)+len(f.OffsetTable)&1) + 8
 		for _, b := range f.Items {
 			n += 8 + int64(len(b)+len(b)&1)
 		}

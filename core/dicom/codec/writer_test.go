@@ -155,3 +155,37 @@ func TestWriterBulkMatchesValue(t *testing.T) {
 		}
 	}
 }
+
+// TestWriterFragments checks that odd fragments are padded to an even item
+// length, and that encapsulated pixel data left as a BulkRef is copied with a
+// clean sequence delimiter.
+func TestWriterFragments(t *testing.T) {
+	ds := dicom.NewDataset(1)
+	ds.Put(dicom.Element{Tag: dicom.PixelData, VR: dicom.OB, UndefinedLength: true,
+		Fragments: &dicom.Fragments{OffsetTable: []byte{0, 0, 0, 0}, Items: [][]byte{{1, 2, 3}, {4, 5}}}})
+	want := explicitLE().el(dicom.PixelData, "OB", 0xffffffff).item(4).raw(0, 0, 0, 0).item(4).raw(1, 2, 3, 0).item(2).raw(4, 5).seqEnd().bytes()
+	b, err := AppendDataset(nil, ds, ExplicitVRLittleEndian)
+	if err != nil || !bytes.Equal(b, want) {
+		t.Fatalf("AppendDataset() = % x, %v; want % x", b, err, want)
+	}
+	if n, err := EncodedLength(ds.Get(dicom.PixelData), ExplicitVRLittleEndian); err != nil || n != int64(len(want)) {
+		t.Errorf("EncodedLength() = %d, %v; want %d", n, err, len(want))
+	}
+	// A source whose delimiter has a non-zero length field.
+	in := explicitLE().el(dicom.PixelData, "OB", 0xffffffff).item(0).item(2).raw(4, 5).tag(dicom.SequenceDelimitationItemTag).u32(0xed00).bytes()
+	bulk, err := ReadDataset(in, ExplicitVRLittleEndian, WithBulkThreshold(0, 0))
+	if err != nil || bulk.Get(dicom.PixelData).Bulk == nil {
+		t.Fatalf("bulk read: %v", err)
+	}
+	var buf bytes.Buffer
+	w := NewWriter(&buf, ExplicitVRLittleEndian, WithBulkLoader(func(e *dicom.Element) (io.Reader, error) {
+		return bytes.NewReader(in[e.Bulk.Offset : e.Bulk.Offset+e.Bulk.Length]), nil
+	}))
+	if err := w.WriteDataset(bulk); err != nil {
+		t.Fatal(err)
+	}
+	want = explicitLE().el(dicom.PixelData, "OB", 0xffffffff).item(0).item(2).raw(4, 5).seqEnd().bytes()
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("bulk wrote % x, want % x", buf.Bytes(), want)
+	}
+}

@@ -90,9 +90,11 @@ func FuzzReadBytes(f *testing.F) {
 			t.Fatalf("round trip: %s", d)
 		}
 		// Written with its bulk values loaded from b, the bulk read gives
-		// the same data set bytes. (Not the same meta information when the
-		// file has none: the SOP Class and Instance UIDs that Write copies
-		// into it may be bulk references, which it leaves out.)
+		// the same data set. (Not always the same bytes: encapsulated pixel
+		// data is copied as found, where a value in memory has its odd
+		// fragments padded; and not the same meta information when the file
+		// has none: the SOP Class and Instance UIDs that Write copies into it
+		// may be bulk references, which it leaves out.)
 		var bbuf bytes.Buffer
 		if err := Write(&bbuf, bfile, codec.WithBulkLoader(BulkLoader(bytes.NewReader(b)))); err != nil {
 			t.Fatalf("writing the bulk read failed: %v", err)
@@ -101,8 +103,8 @@ func FuzzReadBytes(f *testing.F) {
 		if err != nil {
 			t.Fatalf("written bulk read does not read back: %v", err)
 		}
-		if !bytes.Equal(bbuf.Bytes()[bback.DatasetOffset:], buf.Bytes()[back.DatasetOffset:]) {
-			t.Fatalf("bulk read written differs: %s", datasetDiff(bback.Dataset, back.Dataset, false))
+		if d := datasetDiff(back.Dataset, bback.Dataset, true); d != "" {
+			t.Fatalf("bulk read written differs: %s", d)
 		}
 	})
 }
