@@ -91,7 +91,7 @@ func (r *Reader) readHeader(m mode, top bool) (header, error) {
 // header has no VR in any syntax. Other tags of group FFFE are read as
 // elements, as dcmtk does.
 func isDelimiter(t dicom.Tag) bool {
-	return t == dicom.ItemTag || t == dicom.ItemDelimitationItemTag || t == dicom.SequenceDelimitationItemTag
+	return t>>16 == 0xfffe && (t == dicom.ItemTag || t == dicom.ItemDelimitationItemTag || t == dicom.SequenceDelimitationItemTag)
 }
 
 func printable(a, b byte) string {
