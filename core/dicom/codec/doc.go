@@ -12,9 +12,14 @@
 // input is swapped by VR on read and swapped back by the Writer.
 //
 // Reading is lenient where dcmtk is: odd lengths, duplicate and out-of-order
-// tags and VR oddities are kept and reported by Reader.Problems. Structural
-// errors (truncation, nesting deeper than Limits.MaxDepth, lengths past
-// Limits) are returned as *SyntaxError with the byte offset and tag.
+// tags, VR oddities and sequences or items whose defined length runs past the
+// end of the input are kept and reported by Reader.Problems (NewBytesReader
+// gives the Reader behind ReadDataset, for its Problems). A slice, a sized
+// stream and a plain stream read the same elements. In Implicit VR, elements
+// with several possible VRs ("OB or OW", "US or SS", ...) get the VR dcmtk
+// gives them. Structural errors (truncation, nesting deeper than
+// Limits.MaxDepth, lengths past Limits) are returned as *SyntaxError with the
+// byte offset and tag.
 //
 // Reader and Writer are not safe for concurrent use.
 package codec
