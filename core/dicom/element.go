@@ -140,8 +140,9 @@ func TrimValue(s string, vr VR) string {
 // multi-valued VRs, with insignificant padding removed. Text of VRs affected by
 // the character set is decoded with tc (nil: bytes taken as UTF-8/ASCII).
 // Binary VRs are formatted as dcmdump does (numbers in decimal, AT as tags).
+// A value left in its source (Bulk) is not in memory: Strings returns nil.
 func (e *Element) Strings(tc TextCodec) []string {
-	if e.Value == nil && e.VR != NoVR && e.VR.IsText() {
+	if e.Bulk != nil || (e.Value == nil && e.VR != NoVR && e.VR.IsText()) {
 		return nil
 	}
 	if !e.VR.IsText() {
