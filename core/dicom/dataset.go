@@ -250,40 +250,21 @@ func vrFor(t Tag) (VR, error) {
 // SetString sets a text element to the given values (joined with backslash,
 // padded to even length, encoded with ds.Codec for character-set VRs). The VR
 // comes from the dictionary. Numeric VRs accept decimal text too.
-func (ds *Dataset) SetString(t Tag, values ...string) error {
-	vr, err := vrFor(t)
-	if err != nil {
-		return err
-	}
-	e, err := NewElement(t, vr, values, ds.Codec)
-	if err != nil {
-		return err
-	}
-	ds.Put(e)
-	return nil
-}
+func (ds *Dataset) SetString(t Tag, values ...string) error { return ds.set(t, values, ds.Codec) }
 
 // SetInts sets an integer element (US SS UL SL SV UV IS, or AT as raw tags).
-func (ds *Dataset) SetInts(t Tag, values ...int64) error {
-	vr, err := vrFor(t)
-	if err != nil {
-		return err
-	}
-	e, err := NewElement(t, vr, values, nil)
-	if err != nil {
-		return err
-	}
-	ds.Put(e)
-	return nil
-}
+func (ds *Dataset) SetInts(t Tag, values ...int64) error { return ds.set(t, values, nil) }
 
 // SetFloats sets a numeric element (FL FD OF OD DS).
-func (ds *Dataset) SetFloats(t Tag, values ...float64) error {
+func (ds *Dataset) SetFloats(t Tag, values ...float64) error { return ds.set(t, values, nil) }
+
+// set encodes value with the dictionary VR of t and puts the element.
+func (ds *Dataset) set(t Tag, value any, tc TextCodec) error {
 	vr, err := vrFor(t)
 	if err != nil {
 		return err
 	}
-	e, err := NewElement(t, vr, values, nil)
+	e, err := NewElement(t, vr, value, tc)
 	if err != nil {
 		return err
 	}
