@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/pacsforge/pacs/internal/peertest"
 )
 
 func TestLookupTag(t *testing.T) {
@@ -324,35 +326,10 @@ func BenchmarkLookupKeyword(b *testing.B) {
 	}
 }
 
-// standardDir returns the DICOM standard tables, ../shared/dicom-standard
-// beside the repository root, or skips the test.
-func standardDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("skipping: go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	std := filepath.Join(dir, "..", "shared", "dicom-standard")
-	if _, err := os.Stat(filepath.Join(std, "dictionary", "dcmtk-dicom.dic")); err != nil {
-		t.Skipf("skipping: DICOM standard tables not found at %s", std)
-	}
-	return std
-}
-
 // TestGeneratedUpToDate regenerates dict_gen.go and uid/uid_gen.go into a
 // temporary directory and compares them with the checked-in files.
 func TestGeneratedUpToDate(t *testing.T) {
-	std := standardDir(t)
+	std := peertest.StandardDir(t)
 	if testing.Short() {
 		t.Skip("skipping generator run in short mode")
 	}

@@ -104,3 +104,31 @@ func isDoc(name string) bool {
 	lower := strings.ToLower(name)
 	return strings.HasPrefix(lower, "readme") || strings.HasSuffix(lower, ".txt") || strings.HasSuffix(lower, ".md")
 }
+
+// CorpusDir finds the corpus as TestData does, for callers without a
+// testing.TB (fuzz seeding before the fuzz function runs, benchmarks' setup).
+func CorpusDir() (string, error) { return corpusDir() }
+
+// sharedStandard is the machine-readable DICOM standard relative to the
+// repository root.
+const sharedStandard = "../shared/dicom-standard"
+
+// StandardDir returns the machine-readable DICOM standard tables
+// (../shared/dicom-standard beside the repository root) that the generators
+// read, or skips the test when they are absent (a clone without them cannot
+// regenerate the dictionary; the generated code is committed).
+func StandardDir(t testing.TB) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if root, ok := moduleRoot(wd); ok {
+		dir := filepath.Clean(filepath.Join(root, sharedStandard))
+		if isDir(filepath.Join(dir, "dictionary")) {
+			return dir
+		}
+	}
+	t.Skipf("SKIP: DICOM standard tables (%s beside the repository root) not found", sharedStandard)
+	return ""
+}

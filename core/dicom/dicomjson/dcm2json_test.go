@@ -17,39 +17,8 @@ import (
 	"github.com/pacsforge/pacs/core/dicom"
 	"github.com/pacsforge/pacs/core/dicom/charset"
 	"github.com/pacsforge/pacs/core/dicom/codec"
+	"github.com/pacsforge/pacs/internal/peertest"
 )
-
-// testdataDir returns the shared DICOM corpus, or pydicom's test files, or skips.
-func testdataDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	if d := filepath.Join(dir, "..", "shared", "testdata", "dicom"); isDir(d) {
-		return d
-	}
-	if d := "/usr/lib/python3/dist-packages/pydicom/data/test_files"; isDir(d) {
-		return d
-	}
-	t.Skip("no DICOM test files: neither ../shared/testdata/dicom nor pydicom's test_files exist")
-	return ""
-}
-
-func isDir(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.IsDir()
-}
 
 // readPart10 reads a Part 10 file's data set with the codec package, decoding
 // text through package charset.
@@ -103,7 +72,7 @@ func TestMatchesDcm2json(t *testing.T) {
 	if _, err := exec.LookPath("dcm2json"); err != nil {
 		t.Skip("dcm2json (dcmtk) not installed")
 	}
-	dir := testdataDir(t)
+	dir := peertest.TestData(t)
 	files := []string{
 		"transfer-syntax/explicit-vr-le/CT_small.dcm",
 		"transfer-syntax/explicit-vr-le/MR_small.dcm",

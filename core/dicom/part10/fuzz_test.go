@@ -13,6 +13,7 @@ import (
 
 	"github.com/pacsforge/pacs/core/dicom"
 	"github.com/pacsforge/pacs/core/dicom/codec"
+	"github.com/pacsforge/pacs/internal/peertest"
 )
 
 // FuzzReadBytes feeds arbitrary bytes to the Part 10 reader. Rejecting is
@@ -20,7 +21,7 @@ import (
 // reads must read the same through the streaming reader, and must survive
 // write → read with the same elements.
 func FuzzReadBytes(f *testing.F) {
-	if root, err := corpusRoot(); err == nil {
+	if root, err := peertest.CorpusDir(); err == nil {
 		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return nil
@@ -184,27 +185,6 @@ func withoutGroup2(ds *dicom.Dataset) *dicom.Dataset {
 		}
 	}
 	return out
-}
-
-// corpusRoot finds the shared corpus without a testing.T (seeding happens
-// before the fuzz function runs).
-func corpusRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			root := filepath.Join(dir, "..", "shared", "testdata", "dicom")
-			_, err := os.Stat(root)
-			return root, err
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", os.ErrNotExist
-		}
-		dir = parent
-	}
 }
 
 func tagList(ds *dicom.Dataset) []dicom.Tag {

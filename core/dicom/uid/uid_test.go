@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pacsforge/pacs/internal/peertest"
 )
 
 func TestConstants(t *testing.T) {
@@ -172,7 +174,7 @@ func TestStorage(t *testing.T) {
 // which PS3.4 defines in their own standards, and three classes added after
 // 2024b.
 func TestStorageAgainstB51(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(standardDir(t), "uids", "innolitics-sops.json"))
+	b, err := os.ReadFile(filepath.Join(peertest.StandardDir(t), "uids", "innolitics-sops.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,29 +293,4 @@ func BenchmarkIsStorage(b *testing.B) {
 	for b.Loop() {
 		IsStorage(CTImageStorage)
 	}
-}
-
-// standardDir returns the DICOM standard tables, ../shared/dicom-standard
-// beside the repository root, or skips the test.
-func standardDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("skipping: go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	std := filepath.Join(dir, "..", "shared", "dicom-standard")
-	if _, err := os.Stat(filepath.Join(std, "uids", "innolitics-sops.json")); err != nil {
-		t.Skipf("skipping: DICOM standard tables not found at %s", std)
-	}
-	return std
 }
