@@ -1,0 +1,70 @@
+# Forge PACS: a single-node archive.
+#
+# Every attribute is shown with its default value; delete what you do not
+# change. Check a file with `pacs config validate FILE`, print the defaults
+# with `pacs config defaults`, start with `pacs serve --config FILE`.
+# Command-line flags (--port, --ae-title, --data-dir, -log-level, -log-json)
+# override what this file says.
+#
+# Functions: env("NAME") is an environment variable (an error when unset),
+# env("NAME", "fallback") gives a fallback; lower, upper and trimspace.
+
+# The index database and, unless a storage block says otherwise, the
+# stored objects (data_dir/objects). Relative to the working directory.
+data_dir = env("PACS_DATA_DIR", "./pacs-data")
+
+log {
+  level  = "info" # trace, debug, info, warn, error or off
+  format = "text" # text or json
+}
+
+dicom {
+  ae_title = "FORGE"         # 1-16 characters, no backslash
+  listen   = "0.0.0.0:11112" # host:port; an empty host is every interface
+
+  max_associations        = 64      # concurrent associations
+  max_associations_per_ae = 0       # per calling AE title (0: no such limit)
+  max_pdu_length          = "64KiB" # 4KiB to 64MiB, or a number of bytes
+  async_ops               = 8       # asynchronous operations window (1: synchronous)
+
+  association_timeout = "30s" # connection to A-ASSOCIATE-RQ (ARTIM)
+  idle_timeout        = "5m"  # no PDU for this long aborts ("0s": never)
+  dimse_timeout       = "60s" # wait for the next message of an operation ("0s": none)
+  release_timeout     = "30s" # wait for the peer to close after a release
+
+  strict_called_ae     = false # reject a called AE title other than ae_title
+  accepted_calling_aes = []    # empty: any calling AE title
+
+  # Empty: every Storage SOP class, Verification and Query/Retrieve. UIDs or
+  # keywords, e.g. ["CTImageStorage", "1.2.840.10008.5.1.4.1.1.4"].
+  sop_classes = []
+  # Empty: Explicit and Implicit VR Little Endian, Explicit VR Big Endian,
+  # Deflated and every encapsulated syntax, stored as received.
+  transfer_syntaxes = []
+
+  # A SOP instance received again: "keep" the stored one and answer success,
+  # "reject" it with a failure, or "overwrite" the stored one.
+  duplicate_policy = "keep"
+  max_find_results = 10000 # C-FIND matches at most (0: unlimited)
+}
+
+http {
+  listen = "127.0.0.1:8042" # REST, DICOMweb, /health, /metrics
+}
+
+# Storage tiers, in order: new instances go to the first; a later tier
+# takes the instances older than its `after` age ("12h", "30d", "1y").
+storage "hot" {
+  backend = "fs"
+  config {
+    # root   = "/var/lib/pacs/objects" # default: data_dir/objects
+    layout = "uid" # uid (Study/Series/Instance UIDs) or date (received date, then UIDs)
+  }
+}
+
+# A DICOM peer, labelled by its AE title.
+remote "ARCHIVE" {
+  host = "10.0.0.5"
+  port = 104   # default 104
+  tls  = false # DICOM over TLS
+}
