@@ -48,7 +48,7 @@ type DICOM struct {
 	// character repertoire, no backslash). Default "FORGE".
 	AETitle string `hcl:"ae_title,optional"`
 	// Listen is the host:port of the DICOM listener; an empty host listens
-	// on every interface. Default "0.0.0.0:11112".
+	// on every interface, IPv4 and IPv6. Default ":11112".
 	Listen string `hcl:"listen,optional"`
 	// MaxAssociations bounds concurrent associations; one more is rejected
 	// as a transient local limit. Default 64.

@@ -69,7 +69,7 @@ func TestDefault(t *testing.T) {
 func TestDefaultValues(t *testing.T) {
 	c := Default()
 	d := c.DICOM
-	if d.AETitle != "FORGE" || d.Listen != "0.0.0.0:11112" || c.HTTP.Listen != "127.0.0.1:8042" || c.DataDir != "./pacs-data" {
+	if d.AETitle != "FORGE" || d.Listen != ":11112" || c.HTTP.Listen != "127.0.0.1:8042" || c.DataDir != "./pacs-data" {
 		t.Errorf("Default() = %s", Encode(c))
 	}
 	if got, want := d.Timeouts(), (Timeouts{Association: 30 * time.Second, Idle: 5 * time.Minute, DIMSE: time.Minute, Release: 30 * time.Second}); got != want {

@@ -8,7 +8,7 @@ const (
 	DefaultLogLevel             = "info"
 	DefaultLogFormat            = "text"
 	DefaultAETitle              = "FORGE"
-	DefaultDICOMListen          = "0.0.0.0:11112"
+	DefaultDICOMListen          = ":11112"
 	DefaultMaxAssociations      = 64
 	DefaultMaxPDULength         = "65536"
 	DefaultAsyncOps             = 8

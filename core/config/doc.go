@@ -5,8 +5,8 @@
 // A site file is decoded strictly: an unknown attribute or block is an
 // error. Absent attributes and blocks take the values of Default, the
 // zero-config archive (SQLite and filesystem storage under ./pacs-data, AE
-// title FORGE, DICOM on 0.0.0.0:11112, HTTP on 127.0.0.1:8042), so an empty
-// file is a valid configuration.
+// title FORGE, DICOM on port 11112 of every interface, HTTP on
+// 127.0.0.1:8042), so an empty file is a valid configuration.
 //
 // Expressions are evaluated in a small, explicit context: env("NAME")
 // returns an environment variable (an error when it is unset) and

@@ -132,13 +132,6 @@ func readFile(path string) ([]byte, error) {
 	return src, nil
 }
 
-// WriteDiagnostics writes diags to w as hcl's text writer does: severity,
-// summary, file:line:col, a snippet of the source when files holds it
-// (Parser.Files), and the detail; lines wrap at 78 columns, no colour.
-func WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, files map[string]*hcl.File) error {
-	return hcl.NewDiagnosticTextWriter(w, files, 78, false).WriteDiagnostics(diags)
-}
-
 // subject returns a pointer to r for a diagnostic, or nil when r is the
 // zero range of a value not written in a file.
 func subject(r hcl.Range) *hcl.Range {

@@ -19,8 +19,8 @@ log {
 }
 
 dicom {
-  ae_title = "FORGE"         # 1-16 characters, no backslash
-  listen   = "0.0.0.0:11112" # host:port; an empty host is every interface
+  ae_title = "FORGE"  # 1-16 characters, no backslash
+  listen   = ":11112" # host:port; an empty host is every interface (IPv4 and IPv6)
 
   max_associations        = 64      # concurrent associations
   max_associations_per_ae = 0       # per calling AE title (0: no such limit)
