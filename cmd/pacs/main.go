@@ -2,7 +2,8 @@
 //
 //	pacs dump [--json] [--raw] [-L] FILE...   print data sets like dcmdump
 //	pacs echo [-aet A] [-aec B] [--repeat N] [--timeout D] [-v] HOST PORT
-//	pacs serve [--ae-title FORGE] [--port 11112] [--strict-ae]
+//	pacs serve [--config FILE] [--ae-title FORGE] [--port 11112] [--data-dir D] [--strict-ae] [-log-level L] [-log-json]
+//	pacs config validate FILE... | pacs config defaults
 package main
 
 import (
@@ -22,6 +23,7 @@ func commands() []command {
 		{name: "dump", summary: "print DICOM files (dcmdump layout, or DICOM JSON with --json)", run: runDump},
 		{name: "echo", summary: "send C-ECHO to a DICOM peer (like echoscu)", run: runEcho},
 		{name: "serve", summary: "run the DICOM server (C-ECHO; AE FORGE, port 11112)", run: runServe},
+		{name: "config", summary: "check configuration files, or print the defaults as HCL", run: runConfig},
 	}
 }
 

@@ -8,62 +8,213 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/pacsforge/pacs/core/config"
 	"github.com/pacsforge/pacs/core/dicom/uid"
 	"github.com/pacsforge/pacs/core/dimse"
 	"github.com/pacsforge/pacs/core/ul"
 )
 
-// The embedded defaults of the DICOM server.
+// The embedded defaults of the DICOM server (config.Default holds the
+// rest).
 const (
-	defaultAETitle       = "FORGE"
-	defaultDICOMPort     = 11112
-	shutdownGracePeriod  = 30 * time.Second
-	defaultAssocIdleTime = 5 * time.Minute
+	defaultAETitle      = config.DefaultAETitle
+	defaultDICOMPort    = 11112
+	shutdownGracePeriod = 30 * time.Second
 )
 
-// serveOptions are the settings of pacs serve.
+// serveOptions are the settings of the DICOM server. Zero values keep the
+// behaviour of core/ul's zero values: no association limit, the default
+// ARTIM timeout and maximum PDU length, synchronous operations, any
+// calling AE title.
 type serveOptions struct {
 	aeTitle  string
 	strictAE bool
+	// acceptedCallingAEs, when not empty, are the only calling AE titles
+	// accepted.
+	acceptedCallingAEs []string
+	maxAssociations    int
+	maxPDULength       uint32
+	asyncOps           int
+	timeouts           config.Timeouts
+}
+
+// serveOptionsFrom takes the DICOM server's settings from a validated
+// configuration.
+func serveOptionsFrom(d *config.DICOM) serveOptions {
+	return serveOptions{
+		aeTitle:            d.AETitle,
+		strictAE:           d.StrictCalledAE,
+		acceptedCallingAEs: d.AcceptedCallingAEs,
+		maxAssociations:    d.MaxAssociations,
+		maxPDULength:       d.MaxPDU(),
+		asyncOps:           d.AsyncOps,
+		timeouts:           d.Timeouts(),
+	}
+}
+
+// serveFlags are the command-line settings of pacs serve; each overrides
+// the configuration file when given.
+type serveFlags struct {
+	configPath string
+	aeTitle    string
+	port       int
+	dataDir    string
+	strictAE   bool
+	logLevel   string
+	logJSON    bool
+	set        map[string]bool // the flags given on the command line
 }
 
 func runServe(args []string) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var o serveOptions
-	fs.StringVar(&o.aeTitle, "ae-title", defaultAETitle, "our AE title")
-	port := fs.Int("port", defaultDICOMPort, "TCP port of the DICOM server")
-	fs.BoolVar(&o.strictAE, "strict-ae", false, "reject associations whose called AE title is not ours")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: pacs serve [options]\n\nRuns the DICOM server (Verification) until SIGINT or SIGTERM.\n\noptions:\n")
-		fs.PrintDefaults()
+	f, code := parseServeFlags(args)
+	if code != 0 {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	cfg, code := loadServeConfig(f)
+	if cfg == nil {
+		return code
 	}
-	if fs.NArg() != 0 || *port < 0 || *port > 65535 {
-		fs.Usage()
-		return 2
-	}
-	log := hclog.New(&hclog.LoggerOptions{Name: "pacs", Output: stderr, Level: hclog.Info})
+	log := newLogger(cfg.Log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(*port)))
+	log.Info("configuration", "file", f.configPath, "data_dir", cfg.DataDir)
+	ln, err := net.Listen("tcp", cfg.DICOM.Listen)
 	if err != nil {
 		log.Error("cannot listen", "error", err)
 		return 1
 	}
-	if err := serveDICOM(ctx, ln, o, log); err != nil {
+	if err := serveDICOM(ctx, ln, serveOptionsFrom(cfg.DICOM), log); err != nil {
 		log.Error("server stopped", "error", err)
 		return 1
 	}
 	return 0
+}
+
+// parseServeFlags parses the command line of pacs serve; a non-zero code
+// is the exit code of a usage error.
+func parseServeFlags(args []string) (serveFlags, int) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f serveFlags
+	fs.StringVar(&f.configPath, "config", "", "configuration file (HCL); without it, the built-in defaults")
+	fs.StringVar(&f.aeTitle, "ae-title", defaultAETitle, "our AE title (overrides dicom.ae_title)")
+	fs.IntVar(&f.port, "port", defaultDICOMPort, "TCP port of the DICOM server (overrides the port of dicom.listen)")
+	fs.StringVar(&f.dataDir, "data-dir", config.DefaultDataDir, "data directory (overrides data_dir)")
+	fs.BoolVar(&f.strictAE, "strict-ae", false, "reject associations whose called AE title is not ours (overrides dicom.strict_called_ae)")
+	fs.StringVar(&f.logLevel, "log-level", config.DefaultLogLevel, "log level: "+strings.Join(config.LogLevels, ", ")+" (overrides log.level)")
+	fs.BoolVar(&f.logJSON, "log-json", false, "log JSON lines (overrides log.format)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `usage: pacs serve [--config FILE] [options]
+
+Runs the DICOM server (Verification) until SIGINT or SIGTERM.
+
+Settings come from the built-in defaults, then the configuration file, then
+the options given on the command line: an option overrides the file. A
+mistake in the file stops start-up with its diagnostics (exit code 1);
+check a file without starting with 'pacs config validate FILE'.
+
+options:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return f, 2
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return f, 2
+	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	return f, 0
+}
+
+// loadServeConfig returns the configuration of pacs serve: the file (or
+// the defaults) with the flags applied over it. On a mistake it prints the
+// diagnostics and returns nil and the exit code: 1 for the file, 2 for a
+// flag.
+func loadServeConfig(f serveFlags) (*config.Config, int) {
+	cfg := config.Default()
+	if f.configPath != "" {
+		p := config.NewParser()
+		c, diags := p.Load(f.configPath)
+		if len(diags) != 0 {
+			config.WriteDiagnostics(stderr, diags, p.Files())
+		}
+		if diags.HasErrors() {
+			fmt.Fprintf(stderr, "pacs serve: %s has mistakes; not starting\n", f.configPath)
+			return nil, 1
+		}
+		cfg = c
+	}
+	if err := applyServeFlags(cfg, f); err != nil {
+		fmt.Fprintf(stderr, "pacs serve: %v\n", err)
+		return nil, 2
+	}
+	return cfg, 0
+}
+
+// applyServeFlags overrides cfg with the flags given on the command line
+// and checks them.
+func applyServeFlags(cfg *config.Config, f serveFlags) error {
+	if f.set["ae-title"] {
+		if err := config.ValidAETitle(f.aeTitle); err != nil {
+			return fmt.Errorf("--ae-title: %w", err)
+		}
+		cfg.DICOM.AETitle = f.aeTitle
+	}
+	if f.set["port"] {
+		// Port 0 (any free port) is allowed here, for tests, though not
+		// in a file.
+		if f.port < 0 || f.port > 65535 {
+			return fmt.Errorf("--port: %d is not from 0 to 65535", f.port)
+		}
+		host, _, err := net.SplitHostPort(cfg.DICOM.Listen)
+		if err != nil {
+			host = ""
+		}
+		cfg.DICOM.Listen = net.JoinHostPort(host, strconv.Itoa(f.port))
+	}
+	if f.set["data-dir"] {
+		if f.dataDir == "" {
+			return errors.New("--data-dir cannot be empty")
+		}
+		cfg.DataDir = f.dataDir
+	}
+	if f.set["strict-ae"] {
+		cfg.DICOM.StrictCalledAE = f.strictAE
+	}
+	if f.set["log-level"] {
+		if !slices.Contains(config.LogLevels, f.logLevel) {
+			return fmt.Errorf("--log-level: %q is not one of %s", f.logLevel, strings.Join(config.LogLevels, ", "))
+		}
+		cfg.Log.Level = f.logLevel
+	}
+	if f.set["log-json"] {
+		cfg.Log.Format = "text"
+		if f.logJSON {
+			cfg.Log.Format = "json"
+		}
+	}
+	return nil
+}
+
+// newLogger returns the server's logger as the log block says.
+func newLogger(l *config.Log) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{
+		Name:       "pacs",
+		Output:     stderr,
+		Level:      hclog.LevelFromString(l.Level),
+		JSONFormat: l.Format == "json",
+	})
 }
 
 // newDICOMServer builds the DICOM server: the negotiation policy and the
@@ -71,14 +222,27 @@ func runServe(args []string) int {
 func newDICOMServer(o serveOptions, log hclog.Logger) *ul.Server {
 	mux := dimse.NewMux(log.Named("dimse"))
 	// C-ECHO is answered by the Mux itself (Verification, PS3.4 Annex A).
+	policy := ul.Policy{
+		AETitle:        o.aeTitle,
+		StrictCalledAE: o.strictAE,
+		Syntaxes:       map[string][]string{uid.Verification: dimse.VerificationSyntaxes},
+		MaxPDULength:   o.maxPDULength,
+		AsyncOps:       ul.AsyncOps{Invoked: o.asyncOps, Performed: o.asyncOps},
+	}
+	if len(o.acceptedCallingAEs) != 0 {
+		accepted := make(map[string]bool, len(o.acceptedCallingAEs))
+		for _, ae := range o.acceptedCallingAEs {
+			accepted[strings.TrimSpace(ae)] = true
+		}
+		policy.AllowCallingAE = func(ae string, _ net.Addr) bool { return accepted[strings.TrimSpace(ae)] }
+	}
 	return ul.NewServer(ul.ServerOptions{
-		Policy: ul.Policy{
-			AETitle:        o.aeTitle,
-			StrictCalledAE: o.strictAE,
-			Syntaxes:       map[string][]string{uid.Verification: dimse.VerificationSyntaxes},
-		},
-		IdleTimeout: defaultAssocIdleTime,
-		Logger:      log,
+		Policy:           policy,
+		MaxAssociations:  o.maxAssociations,
+		AssociateTimeout: o.timeouts.Association,
+		IdleTimeout:      o.timeouts.Idle,
+		ReleaseTimeout:   o.timeouts.Release,
+		Logger:           log,
 		Handler: func(ctx context.Context, a *ul.Association) {
 			_ = dimse.Serve(ctx, a, mux)
 		},
@@ -89,7 +253,8 @@ func newDICOMServer(o serveOptions, log hclog.Logger) *ul.Server {
 // gracefully: running associations get shutdownGracePeriod to finish.
 func serveDICOM(ctx context.Context, ln net.Listener, o serveOptions, log hclog.Logger) error {
 	srv := newDICOMServer(o, log)
-	log.Info("DICOM server listening", "ae_title", o.aeTitle, "addr", ln.Addr().String(), "strict_ae", o.strictAE)
+	log.Info("DICOM server listening", "ae_title", o.aeTitle, "addr", ln.Addr().String(), "strict_ae", o.strictAE,
+		"max_associations", o.maxAssociations, "async_ops", o.asyncOps)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(context.Background(), ln) }()
 	select {

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/pacsforge/pacs/core/config"
+)
+
+// writeFile writes content to name in a new temporary directory.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestConfigCommand(t *testing.T) {
+	good := writeFile(t, "good.hcl", "dicom {\n  ae_title = \"SITE\"\n}\n")
+	bad := writeFile(t, "bad.hcl", "dicom {\n  ae_title = \"\"\n  listen = \"nowhere\"\n}\nremotes {}\n")
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantOut    []string
+		wantErrOut []string
+	}{
+		{name: "valid", args: []string{"validate", good}, wantOut: []string{good + ": valid"}},
+		{name: "example", args: []string{"validate", filepath.Join("..", "..", "examples", "configs", "single-node.hcl")}, wantOut: []string{"single-node.hcl: valid"}},
+		{
+			name: "every mistake of every file", args: []string{"validate", bad, good}, wantCode: 1,
+			wantOut: []string{good + ": valid"},
+			wantErrOut: []string{
+				bad + ":2:3: error: Invalid AE title", bad + ":3:3: error: Invalid listen address",
+				bad + ":5:1: error: Unsupported block type", bad + ": 3 error(s)",
+			},
+		},
+		{name: "absent file", args: []string{"validate", filepath.Join(t.TempDir(), "absent.hcl")}, wantCode: 1, wantErrOut: []string{"Cannot read configuration file"}},
+		{name: "no file", args: []string{"validate"}, wantCode: 2, wantErrOut: []string{"usage: pacs config validate"}},
+		{name: "no subcommand", args: nil, wantCode: 2, wantErrOut: []string{"usage:"}},
+		{name: "unknown subcommand", args: []string{"check"}, wantCode: 2, wantErrOut: []string{`unknown subcommand "check"`}},
+		{name: "defaults", args: []string{"defaults"}, wantOut: []string{`ae_title                = "FORGE"`, `storage "default"`}},
+		{name: "defaults takes no argument", args: []string{"defaults", "x"}, wantCode: 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCmd(t, runConfig, tc.args...)
+			if code != tc.wantCode {
+				t.Errorf("exit code %d, want %d (stderr %q)", code, tc.wantCode, errOut)
+			}
+			for _, w := range tc.wantOut {
+				if !strings.Contains(out, w) {
+					t.Errorf("stdout %q lacks %q", out, w)
+				}
+			}
+			for _, w := range tc.wantErrOut {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr %q lacks %q", errOut, w)
+				}
+			}
+		})
+	}
+}
+
+// TestConfigDefaultsParses reads the output of pacs config defaults back.
+func TestConfigDefaultsParses(t *testing.T) {
+	code, out, _ := runCmd(t, runConfig, "defaults")
+	if code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	c, diags := config.Parse([]byte(out), "defaults.hcl")
+	if len(diags) != 0 {
+		t.Fatalf("Parse() diagnostics: %v", diags)
+	}
+	if got, want := serveOptionsFrom(c.DICOM), serveOptionsFrom(config.Default().DICOM); !reflect.DeepEqual(got, want) {
+		t.Errorf("serve options %+v, want %+v", got, want)
+	}
+}
+
+// TestServeConfigPrecedence checks defaults < file < flags.
+func TestServeConfigPrecedence(t *testing.T) {
+	site := writeFile(t, "site.hcl", `data_dir = "/srv/pacs"
+log { level = "warn" }
+dicom {
+  ae_title = "SITE"
+  listen = "127.0.0.1:4242"
+  strict_called_ae = true
+  max_associations = 10
+}
+`)
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		check    func(t *testing.T, c *config.Config)
+	}{
+		{name: "defaults", check: func(t *testing.T, c *config.Config) {
+			if !reflect.DeepEqual(c, config.Default()) {
+				t.Errorf("config = %s", config.Encode(c))
+			}
+		}},
+		{name: "flags without a file", args: []string{"--port", "11113", "--ae-title", "X", "--data-dir", "D", "--strict-ae", "-log-level", "debug", "-log-json"}, check: func(t *testing.T, c *config.Config) {
+			d := c.DICOM
+			if d.Listen != ":11113" || d.AETitle != "X" || c.DataDir != "D" || !d.StrictCalledAE || c.Log.Level != "debug" || c.Log.Format != "json" {
+				t.Errorf("config = %s", config.Encode(c))
+			}
+		}},
+		{name: "file", args: []string{"--config", site}, check: func(t *testing.T, c *config.Config) {
+			d := c.DICOM
+			if d.Listen != "127.0.0.1:4242" || d.AETitle != "SITE" || c.DataDir != "/srv/pacs" || !d.StrictCalledAE || d.MaxAssociations != 10 || c.Log.Level != "warn" {
+				t.Errorf("config = %s", config.Encode(c))
+			}
+		}},
+		{name: "flags over the file", args: []string{"--config", site, "--port", "11113", "--ae-title", "X", "--data-dir", "D", "--strict-ae=false", "-log-level", "error"}, check: func(t *testing.T, c *config.Config) {
+			d := c.DICOM
+			if d.Listen != "127.0.0.1:11113" || d.AETitle != "X" || c.DataDir != "D" || d.StrictCalledAE || d.MaxAssociations != 10 || c.Log.Level != "error" {
+				t.Errorf("config = %s", config.Encode(c))
+			}
+		}},
+		{name: "bad flag value", args: []string{"--ae-title", `A\B`}, wantCode: 2},
+		{name: "bad port", args: []string{"--port", "70000"}, wantCode: 2},
+		{name: "bad log level", args: []string{"-log-level", "loud"}, wantCode: 2},
+		{name: "bad file", args: []string{"--config", writeFile(t, "bad.hcl", "dicom { ae_title = \"\" }\n")}, wantCode: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, code := parseServeFlags(tc.args)
+			if code != 0 {
+				t.Fatalf("parseServeFlags() = %d", code)
+			}
+			var c *config.Config
+			code, _, errOut := runCmd(t, func([]string) int {
+				var code int
+				c, code = loadServeConfig(f)
+				return code
+			})
+			if code != tc.wantCode {
+				t.Fatalf("exit code %d, want %d (stderr %q)", code, tc.wantCode, errOut)
+			}
+			if tc.check != nil {
+				tc.check(t, c)
+			}
+		})
+	}
+}
+
+// TestServeBadConfig runs pacs serve with a mistaken file: it prints the
+// diagnostic with file:line:col and exits 1 without listening.
+func TestServeBadConfig(t *testing.T) {
+	bad := writeFile(t, "bad.hcl", "dicom {\n  idle_timeout = \"forever\"\n}\n")
+	code, _, errOut := runCmd(t, runServe, "--config", bad, "--port", "0")
+	if code != 1 || !strings.Contains(errOut, bad+":2:3: error: Invalid duration") || !strings.Contains(errOut, "not starting") {
+		t.Errorf("exit code %d, stderr %q", code, errOut)
+	}
+}
