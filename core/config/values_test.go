@@ -1,8 +1,12 @@
 package config
 
 import (
+	"io"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 func TestValidAETitle(t *testing.T) {
@@ -109,7 +113,11 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		c, diags := testParser(map[string]string{"X": "x"}).Parse(b, "fuzz.hcl")
+		p := testParser(map[string]string{"X": "x"})
+		c, diags := p.Parse(b, "fuzz.hcl")
+		if err := WriteDiagnostics(io.Discard, diags, p.Files()); err != nil {
+			t.Fatal(err)
+		}
 		if diags.HasErrors() || c == nil {
 			return
 		}
@@ -117,4 +125,27 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("valid config does not read back: %v\n%s", diags, Encode(c))
 		}
 	})
+}
+
+func TestWriteDiagnostics(t *testing.T) {
+	src := []byte("a = 1\n\tb = \"\u00e9t\u00e9\"\r\n")
+	files := map[string]*hcl.File{"f.hcl": {Bytes: src}}
+	diags := hcl.Diagnostics{
+		{Severity: hcl.DiagError, Summary: "No location", Detail: "Two\nlines."},
+		{Severity: hcl.DiagWarning, Summary: "Accented", Subject: &hcl.Range{Filename: "f.hcl",
+			Start: hcl.Pos{Line: 2, Column: 6, Byte: 11}, End: hcl.Pos{Line: 2, Column: 10, Byte: 18}}},
+		{Severity: hcl.DiagError, Summary: "Unknown file", Subject: &hcl.Range{Filename: "g.hcl", Start: hcl.Pos{Line: 3, Column: 1}}},
+		{Severity: hcl.DiagError, Summary: "Out of range", Subject: &hcl.Range{Filename: "f.hcl", Start: hcl.Pos{Line: 9, Column: 1, Byte: 999}}},
+	}
+	var out strings.Builder
+	if err := WriteDiagnostics(&out, diags, files); err != nil {
+		t.Fatal(err)
+	}
+	want := "error: No location\n  Two\n  lines.\n" +
+		"f.hcl:2:6: warning: Accented\n     2 | \tb = \"\u00e9t\u00e9\"\n       | \t    ^^^^^\n" +
+		"g.hcl:3:1: error: Unknown file\n" +
+		"f.hcl:9:1: error: Out of range\n"
+	if got := out.String(); got != want {
+		t.Errorf("WriteDiagnostics() =\n%s\nwant\n%s", got, want)
+	}
 }
