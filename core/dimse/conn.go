@@ -79,7 +79,8 @@ type engine struct {
 	perform  chan struct{} // semaphore of the peer's requests we run
 	handlers sync.WaitGroup
 
-	cur *assembly // message being received (receive loop only)
+	cur       *assembly // message being received (receive loop only)
+	pendingEv *handback // an event read by a data set's consumer, handled next (receive loop only)
 }
 
 // assembly is the state of the message being received.
@@ -145,7 +146,14 @@ func (e *engine) run() (err error) {
 		e.finish(err)
 	}()
 	for {
-		p, err := e.c.ReadPDV(e.ctx)
+		var p ul.PDV
+		var err error
+		if h := e.pendingEv; h != nil {
+			e.pendingEv = nil
+			p, err = h.pdv, h.err
+		} else {
+			p, err = e.c.ReadPDV(e.ctx)
+		}
 		if err != nil {
 			if errors.Is(err, ul.ErrReleaseRequested) {
 				e.handlers.Wait()
@@ -176,7 +184,7 @@ func (e *engine) finish(err error) {
 	}
 	e.cancel(cause)
 	if e.cur != nil && e.cur.data != nil {
-		e.cur.data.CloseWrite(fmt.Errorf("%w: %w", ErrClosed, cause))
+		e.cur.data.fail(fmt.Errorf("%w: %w", ErrClosed, cause))
 	}
 	e.cur = nil
 	e.handlers.Wait()
@@ -185,8 +193,9 @@ func (e *engine) finish(err error) {
 }
 
 // onPDV adds one PDV to the message being assembled. Its Data is valid only
-// during the call: the command is copied, data set bytes are handed to the
-// consumer, which has read them when Write returns.
+// during the call: the command is copied, data set fragments are copied
+// into the consumer's pipe or handed to it in place, and then onPDV returns
+// once the consumer has handed the association's reader back (see dataPipe).
 func (e *engine) onPDV(p ul.PDV) error {
 	cur := e.cur
 	if cur == nil {
@@ -220,28 +229,76 @@ func (e *engine) onPDV(p ul.PDV) error {
 		cur.msg = msg
 		var pr *dataPipe
 		if hasData {
-			pr = newDataPipe()
+			pr = newDataPipe(e.c, e.ctx, cur.pcID)
 			cur.data = pr
 		} else {
 			e.cur = nil
 		}
-		return e.dispatch(msg, pc, pr)
+		if err := e.dispatch(msg, pc, pr); err != nil {
+			return err
+		}
+		if pr != nil {
+			e.await(pr)
+		}
+		return nil
 	}
 	if p.Command {
 		return fmt.Errorf("%w: command fragment inside the data set of %s", ErrProtocol, cur.msg.Command())
 	}
-	if cur.data != nil && len(p.Data) > 0 {
-		if _, err := cur.data.Write(p.Data); err != nil {
+	if cur.data != nil {
+		handover, ok := cur.data.Offer(e.ctx, p)
+		if handover {
+			e.await(cur.data)
+			return nil
+		}
+		if !ok {
 			cur.data = nil // the consumer stopped reading: discard the rest
 		}
 	}
 	if p.Last {
-		if cur.data != nil {
-			cur.data.CloseWrite(nil)
-		}
 		e.cur = nil
 	}
 	return nil
+}
+
+// await waits until the consumer of the data set being received hands the
+// association's reader back, and takes over what is left of the message.
+// A consumer that stops reading for reclaimInterval loses the reader.
+func (e *engine) await(p *dataPipe) {
+	var h handback
+	t := time.NewTicker(reclaimInterval)
+	defer t.Stop()
+	seen := p.activity()
+wait:
+	for {
+		select {
+		case h = <-p.back:
+			break wait
+		case <-t.C:
+			if a := p.activity(); a != seen {
+				seen = a
+				continue
+			}
+			if done, ok := p.reclaim(); ok {
+				if done {
+					e.cur = nil
+				}
+				return
+			}
+		case <-e.ctx.Done():
+			p.Close(fmt.Errorf("%w: %w", ErrClosed, context.Cause(e.ctx)))
+			h = <-p.back
+			break wait
+		}
+	}
+	if h.done {
+		e.cur = nil
+	} else if e.cur != nil {
+		e.cur.data = nil
+	}
+	if h.event {
+		e.pendingEv = &h
+	}
 }
 
 // dispatch routes a complete command: responses to their call, C-CANCEL to
@@ -337,6 +394,9 @@ func (e *engine) perform1(ctx context.Context, cancel context.CancelCauseFunc, r
 		defer data.Close(errHandlerDone)
 	}
 	rsp, rspData := e.mux.serve(ctx, op, rq, body)
+	if data != nil {
+		data.Close(errHandlerDone) // the rest of the data set is discarded before the response
+	}
 	if rsp == nil {
 		return
 	}

@@ -5,10 +5,12 @@
 // C-CANCEL, and the SCU (Client) with Echo, Store, Find, Get and Move.
 //
 // Data sets are streamed in both directions: a received data set reaches its
-// handler as an io.Reader fed by the association's receive loop as P-DATA
-// arrives (backpressure: the loop waits for the handler to read), and a sent
-// data set is read from an io.Reader and fragmented by ul. No data set is ever
-// held whole in memory by this package.
+// handler as an io.Reader that reads the P-DATA fragments in place as they
+// arrive, in the handler's goroutine (backpressure: nothing more is read from
+// the peer while the handler does not read, beyond a few fragments queued
+// while it is busy elsewhere), and a sent data set is read from an io.Reader
+// and fragmented by ul. No data set is ever held whole in memory by this
+// package.
 //
 // The data set of a message is encoded in the transfer syntax of the
 // presentation context the message travels on; the command set always in

@@ -1,14 +1,19 @@
 package dimse
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"sync"
+	"time"
+
+	"github.com/pacsforge/pacs/core/ul"
 )
 
-// pipeDepth is how many PDVs of one data set may wait, copied, for their
-// consumer: the receive loop reads ahead of a handler by at most this many
-// fragments (bounded memory: pipeDepth times the maximum PDU length), so
-// reading the socket and consuming the data overlap instead of alternating.
+// pipeDepth is how many fragments of one data set the receive loop copies
+// ahead of a consumer that is not reading (bounded memory: pipeDepth times
+// the maximum PDU length), so a handler that is busy elsewhere does not stop
+// the association at once.
 const pipeDepth = 8
 
 // pipeChunk is the size of the pooled fragment buffers.
@@ -16,57 +21,187 @@ const pipeChunk = 64 << 10
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, pipeChunk); return &b }}
 
-// dataPipe carries a data set from the receive loop (Write, CloseWrite) to
-// its consumer (Read, Close). Write copies the fragment and blocks while
-// pipeDepth fragments wait; after the consumer closed the pipe, Write fails.
+// Who reads the association while a data set streams.
+const (
+	ownLoop     = iota // the receive loop, copying fragments into the queue
+	ownConsumer        // the consumer, reading PDVs in place (zero copy)
+	ownNone            // the data set has ended or the consumer has stopped
+)
+
+// reclaimInterval is how often the receive loop checks that the consumer
+// of a data set holding the association's reader still reads: after a
+// whole interval without a Read, the loop takes the reader back.
+const reclaimInterval = 2 * time.Millisecond
+
+// dataPipe carries one received data set from the association to its
+// consumer. The consumer starts holding the association's reader: its Read
+// calls ReadPDV itself and reads each fragment in place, without copies or a
+// goroutine switch per fragment, while the receive loop waits (await) until
+// the reader is handed back: when the last fragment has been read, when the
+// consumer closes the pipe (the loop then discards the rest), or when
+// ReadPDV returned something other than the next fragment (an error, a
+// release request, a PDV of another message), which the loop then handles
+// as if it had read it itself. A consumer that does not read for
+// reclaimInterval loses the reader (reclaim): the loop then copies up to
+// pipeDepth fragments into a queue (Offer), so the association goes on (an
+// abort is seen) while a handler is busy elsewhere, and hands the reader
+// back with the next fragment once the consumer waits on an empty queue.
 type dataPipe struct {
-	ch     chan *[]byte
-	done   chan struct{} // closed when the consumer stops reading
-	once   sync.Once
-	rerr   error // why the consumer stopped; set before done is closed
-	werr   error // why the producer stopped (nil: EOF); set before ch is closed
-	cur    []byte
-	curBuf *[]byte
+	c     conn
+	ctx   context.Context // the association's, for ReadPDV
+	pcID  byte
+	back  chan handback // capacity 1: the reader handed back, once
+	ready chan struct{} // capacity 1: wakes a consumer waiting for data
+	space chan struct{} // capacity 1: wakes the loop waiting for queue room
+
+	mu      sync.Mutex
+	owner   int
+	active  uint64    // counts the consumer's reads, for reclaim
+	want    bool      // the consumer waits for data on an empty queue
+	reading bool      // the consumer is inside ReadPDV
+	closed  bool      // Close was called
+	queue   []*[]byte // copied fragments (ownLoop)
+	eof     bool      // the loop queued the end of the data set, or failed
+	werr    error     // with eof: the failure (nil: io.EOF)
+	cur     []byte    // unread bytes of the current fragment
+	curBuf  *[]byte   // the queue buffer holding cur, if any
+	last    bool      // cur, read in place, ends the data set
+	rerr    error     // returned at once by Read once set: close reason, end or failure in place
 }
 
-func newDataPipe() *dataPipe {
-	return &dataPipe{ch: make(chan *[]byte, pipeDepth), done: make(chan struct{})}
+// handback returns the association's reader to the receive loop.
+type handback struct {
+	done  bool   // the data set was read to its end
+	event bool   // pdv or err was read and is for the loop to handle
+	pdv   ul.PDV // valid until the next ReadPDV
+	err   error
 }
 
-// Write queues a copy of b. It returns io.ErrClosedPipe once the consumer
-// has closed the pipe.
-func (p *dataPipe) Write(b []byte) (int, error) {
+func newDataPipe(c conn, ctx context.Context, pcID byte) *dataPipe {
+	return &dataPipe{c: c, ctx: ctx, pcID: pcID, back: make(chan handback, 1),
+		ready: make(chan struct{}, 1), space: make(chan struct{}, 1), owner: ownConsumer}
+}
+
+func signal(ch chan struct{}) {
 	select {
-	case <-p.done:
-		return 0, io.ErrClosedPipe
+	case ch <- struct{}{}:
 	default:
 	}
-	var buf *[]byte
-	if len(b) <= pipeChunk {
-		buf = chunkPool.Get().(*[]byte)
-		*buf = append((*buf)[:0], b...)
-	} else {
-		c := append([]byte(nil), b...)
-		buf = &c
-	}
-	select {
-	case p.ch <- buf:
-		return len(b), nil
-	case <-p.done:
-		return 0, io.ErrClosedPipe
+}
+
+// Offer gives the pipe the next data set fragment v (receive loop). It
+// returns handover when the consumer took v in place with the association's
+// reader (the loop must then await), and ok false when the consumer has
+// stopped reading or ctx is done (the loop discards the rest). It blocks
+// while pipeDepth fragments wait.
+func (p *dataPipe) Offer(ctx context.Context, v ul.PDV) (handover, ok bool) {
+	p.mu.Lock()
+	for {
+		if p.closed {
+			p.mu.Unlock()
+			return false, false
+		}
+		if p.want && len(p.queue) == 0 && len(v.Data) > 0 {
+			p.owner, p.want, p.cur, p.last = ownConsumer, false, v.Data, v.Last
+			signal(p.ready)
+			p.mu.Unlock()
+			return true, true
+		}
+		if len(p.queue) < pipeDepth {
+			if len(v.Data) > 0 {
+				var buf *[]byte
+				if len(v.Data) <= pipeChunk {
+					buf = chunkPool.Get().(*[]byte)
+					*buf = append((*buf)[:0], v.Data...)
+				} else {
+					c := append([]byte(nil), v.Data...)
+					buf = &c
+				}
+				p.queue = append(p.queue, buf)
+			}
+			if v.Last {
+				p.eof, p.owner = true, ownNone
+			}
+			signal(p.ready)
+			p.mu.Unlock()
+			return false, true
+		}
+		p.mu.Unlock()
+		select {
+		case <-p.space:
+		case <-ctx.Done():
+			return false, false
+		}
+		p.mu.Lock()
 	}
 }
 
-// CloseWrite ends the data set: the consumer reads io.EOF (err nil) or err
-// after the queued fragments. Called once, by the producer.
-func (p *dataPipe) CloseWrite(err error) {
-	p.werr = err
-	close(p.ch)
+// fail ends a data set the receive loop will not finish (the association
+// ended): Read returns err after the queued fragments.
+func (p *dataPipe) fail(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.eof {
+		p.eof, p.werr = true, err
+	}
+	if p.owner == ownLoop {
+		p.owner = ownNone
+	}
+	signal(p.ready)
 }
 
-// Read reads the data set; it returns io.EOF at its end and the consumer's
-// close reason after Close.
+// Read reads the data set; it returns io.EOF at its end, the consumer's
+// close reason after Close, an error wrapping ErrClosed when the
+// association failed, or one wrapping ErrProtocol when the peer sent
+// something else before the data set ended.
 func (p *dataPipe) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.fill(); err != nil {
+		return 0, err
+	}
+	n := copy(b, p.cur)
+	p.consumed(n)
+	return n, nil
+}
+
+// WriteTo writes the rest of the data set to w, one Write per fragment
+// straight from where it was received (io.Copy uses it). It returns nil at
+// the end of the data set.
+func (p *dataPipe) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for {
+		if err := p.fill(); err == io.EOF {
+			return total, nil
+		} else if err != nil {
+			return total, err
+		}
+		// w runs under the lock: a concurrent Close waits, so a fragment
+		// read in place is not overwritten while w reads it.
+		n, err := w.Write(p.cur)
+		if n < 0 || n > len(p.cur) {
+			n, err = 0, fmt.Errorf("write of %d bytes reported %d", len(p.cur), n)
+		}
+		total += int64(n)
+		if err == nil && n < len(p.cur) {
+			err = io.ErrShortWrite
+		}
+		p.consumed(n)
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// fill makes cur non-empty, or returns what Read returns instead. The
+// caller holds mu, which is released while waiting.
+func (p *dataPipe) fill() error {
+	p.active++
 	for len(p.cur) == 0 {
 		if p.curBuf != nil {
 			if cap(*p.curBuf) == pipeChunk {
@@ -74,38 +209,141 @@ func (p *dataPipe) Read(b []byte) (int, error) {
 			}
 			p.curBuf = nil
 		}
-		select {
-		case <-p.done:
-			return 0, p.rerr
+		switch {
+		case p.rerr != nil:
+			return p.rerr
+		case p.owner == ownConsumer:
+			p.next()
+		case len(p.queue) > 0:
+			p.curBuf = p.queue[0]
+			p.cur = *p.curBuf
+			p.queue[0] = nil
+			p.queue = p.queue[1:]
+			signal(p.space)
+		case p.eof && p.werr != nil:
+			return p.werr
+		case p.eof:
+			return io.EOF
 		default:
-		}
-		select {
-		case buf, ok := <-p.ch:
-			if !ok {
-				if p.werr != nil {
-					return 0, p.werr
-				}
-				return 0, io.EOF
-			}
-			p.curBuf, p.cur = buf, *buf
-		case <-p.done:
-			return 0, p.rerr
+			p.want = true
+			p.mu.Unlock()
+			<-p.ready
+			p.mu.Lock()
 		}
 	}
-	n := copy(b, p.cur)
-	p.cur = p.cur[n:]
-	return n, nil
+	return nil
 }
 
-// Close stops the consumer side with err (io.ErrClosedPipe when nil); the
-// producer's next Write fails and the rest of the data set is discarded.
-// Safe to call more than once and concurrently with Read.
-func (p *dataPipe) Close(err error) {
-	p.once.Do(func() {
-		if err == nil {
-			err = io.ErrClosedPipe
-		}
+// next reads the next PDV of the data set in place into cur, or hands the
+// reader back. The caller holds mu, which is released during ReadPDV.
+func (p *dataPipe) next() {
+	p.reading = true
+	p.mu.Unlock()
+	v, err := p.c.ReadPDV(p.ctx)
+	p.mu.Lock()
+	p.reading = false
+	switch {
+	case err != nil:
+		p.handBack(handback{event: true, err: err}, fmt.Errorf("%w: %w", ErrClosed, err))
+	case p.rerr != nil: // closed during ReadPDV: the loop discards v
+		p.handBack(handback{event: true, pdv: v}, nil)
+	case v.Command:
+		p.handBack(handback{event: true, pdv: v}, fmt.Errorf("%w: command fragment inside a data set", ErrProtocol))
+	case v.ContextID != p.pcID:
+		p.handBack(handback{event: true, pdv: v}, fmt.Errorf("%w: fragment on context %d inside a data set on context %d", ErrProtocol, v.ContextID, p.pcID))
+	case v.Last && len(v.Data) == 0:
+		p.handBack(handback{done: true}, io.EOF)
+	default:
+		p.cur, p.last = v.Data, v.Last
+	}
+}
+
+// consumed drops n bytes of cur, handing the reader back after the last
+// byte of a data set read in place. The caller holds mu.
+func (p *dataPipe) consumed(n int) {
+	p.cur = p.cur[n:]
+	if len(p.cur) == 0 && p.last && p.owner == ownConsumer {
+		p.handBack(handback{done: true}, io.EOF)
+	}
+}
+
+// handBack returns the reader to the loop with h; later Reads return err
+// (or the error already set). The caller holds mu and owns the reader.
+func (p *dataPipe) handBack(h handback, err error) {
+	if p.rerr == nil {
 		p.rerr = err
-		close(p.done)
-	})
+	}
+	p.cur, p.last, p.owner = nil, false, ownNone
+	p.back <- h
+}
+
+// activity returns the count of the consumer's reads.
+func (p *dataPipe) activity() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.active
+}
+
+// reclaim takes the reader back from a consumer that holds it but is not
+// inside ReadPDV (receive loop): a fragment read in place and not consumed
+// is copied first. It returns ok false when the consumer is reading or no
+// longer holds the reader, and done when the data set has been read to its
+// end (the consumer still has to consume the copy).
+func (p *dataPipe) reclaim() (done, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.owner != ownConsumer || p.reading {
+		return false, false
+	}
+	if len(p.cur) > 0 && p.curBuf == nil {
+		var buf *[]byte
+		if len(p.cur) <= pipeChunk {
+			buf = chunkPool.Get().(*[]byte)
+			*buf = append((*buf)[:0], p.cur...)
+		} else {
+			c := append([]byte(nil), p.cur...)
+			buf = &c
+		}
+		p.cur, p.curBuf = *buf, buf
+	}
+	if p.last {
+		p.last, p.eof, p.owner = false, true, ownNone
+		return true, true
+	}
+	p.owner = ownLoop
+	return false, true
+}
+
+// Close stops the consumer side with err (io.ErrClosedPipe when nil): the
+// receive loop discards the rest of the data set and Read returns err. Safe
+// to call more than once and concurrently with Read.
+func (p *dataPipe) Close(err error) {
+	if err == nil {
+		err = io.ErrClosedPipe
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	p.closed = true
+	if p.rerr == nil {
+		p.rerr = err
+	}
+	for i, b := range p.queue {
+		if cap(*b) == pipeChunk {
+			chunkPool.Put(b)
+		}
+		p.queue[i] = nil
+	}
+	p.queue = nil
+	if p.curBuf != nil && cap(*p.curBuf) == pipeChunk {
+		chunkPool.Put(p.curBuf)
+	}
+	p.cur, p.curBuf = nil, nil
+	signal(p.space)
+	signal(p.ready)
+	if p.owner == ownConsumer && !p.reading {
+		p.handBack(handback{}, err)
+	}
 }
