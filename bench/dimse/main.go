@@ -8,6 +8,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"flag"
@@ -168,16 +169,24 @@ func scp(args []string) error {
 	return nil
 }
 
+// writeBufferSize is the buffer of each file written by the SCP: a few
+// large writes per object, as storescp does.
+const writeBufferSize = 256 << 10
+
 func write(path string, rq *dimse.CStoreRequest, ts string, data io.Reader) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if _, err := part10.NewWriter(f, part10.NewMeta(rq.AffectedSOPClassUID, rq.AffectedSOPInstanceUID, ts), nil, codec.Syntax{UID: ts}, nil); err != nil {
+	w := bufio.NewWriterSize(f, writeBufferSize)
+	if _, err := part10.NewWriter(w, part10.NewMeta(rq.AffectedSOPClassUID, rq.AffectedSOPInstanceUID, ts), nil, codec.Syntax{UID: ts}, nil); err != nil {
 		return err
 	}
-	if _, err := io.Copy(f, data); err != nil {
+	if _, err := io.Copy(w, data); err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
 		return err
 	}
 	return f.Close()
@@ -190,9 +199,19 @@ func scu(args []string) error {
 	addr := fs.String("addr", "127.0.0.1:11113", "the SCP's address")
 	aec := fs.String("aec", "ANY-SCP", "called AE title")
 	maxPDU := fs.Uint("maxpdu", 65536, "maximum PDU length we receive")
+	repeat := fs.Int("repeat", 1, "send the directory this many times")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the client to this file")
 	fs.Parse(args)
 	if fs.NArg() != 1 {
 		return fmt.Errorf("scu: one directory expected")
+	}
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(pf)
+		defer pprof.StopCPUProfile()
 	}
 	entries, err := os.ReadDir(fs.Arg(0))
 	if err != nil {
@@ -209,10 +228,12 @@ func scu(args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, f := range files {
-		if _, err := c.StoreFile(ctx, f, dimse.StoreOptions{}); err != nil {
-			c.Abort()
-			return fmt.Errorf("%s: %w", f, err)
+	for range *repeat {
+		for _, f := range files {
+			if _, err := c.StoreFile(ctx, f, dimse.StoreOptions{}); err != nil {
+				c.Abort()
+				return fmt.Errorf("%s: %w", f, err)
+			}
 		}
 	}
 	return c.Close()

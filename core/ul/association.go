@@ -85,9 +85,10 @@ type Association struct {
 	pending []PDV // copied PDVs received while Release read
 	pendN   int
 
-	msem chan struct{} // one message at a time
-	psem chan struct{} // one PDU write at a time
-	wbuf []byte
+	msem  chan struct{} // one message at a time
+	sbufs [2][]byte     // data PDUs being built (under msem)
+	psem  chan struct{} // one PDU write at a time
+	wbuf  []byte
 }
 
 // countingReader counts the bytes consumed, to tell whether a cancelled

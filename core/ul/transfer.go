@@ -59,10 +59,12 @@ func (a *Association) ReadPDV(ctx context.Context) (PDV, error) {
 // command as command PDVs, then, when data is not nil, the data set read
 // from data as data PDVs, one PDV per P-DATA-TF of at most
 // PeerMaxPDULength bytes (DefaultMaxPDULength when the peer's is
-// unlimited). The data set is streamed, never buffered whole. Messages are
-// never interleaved: concurrent callers are serialised per message, so it
-// is safe for concurrent use. When ctx is done or data fails after part of
-// the message was sent, the association is aborted (the peer cannot
+// unlimited). The data set is streamed, never buffered whole: it is read
+// straight into the PDUs' buffers, and each PDU goes out in one write (the
+// last command PDU together with the first data PDU). Messages are never
+// interleaved: concurrent callers are serialised per message, so it is safe
+// for concurrent use. When ctx is done or data fails after part of the
+// message was sent, the association is aborted (the peer cannot
 // resynchronise); before, it goes on.
 func (a *Association) SendMessage(ctx context.Context, contextID byte, command []byte, data io.Reader) error {
 	if pc, ok := a.Context(contextID); !ok || !pc.Accepted() {
@@ -83,48 +85,89 @@ func (a *Association) SendMessage(ctx context.Context, contextID byte, command [
 	s := sender{a: a, ctx: ctx, id: contextID}
 	for off := 0; off < len(command) || off == 0; off += frag {
 		end := min(off+frag, len(command))
-		if err := s.send(true, end == len(command), command[off:end]); err != nil {
+		last := end == len(command)
+		s.cmd = appendPDataHeader(s.cmd[:0], contextID, true, last, end-off)
+		s.cmd = append(s.cmd, command[off:end]...)
+		if last && data != nil {
+			break // goes out with the first data PDU
+		}
+		if err := s.send(s.cmd); err != nil {
 			return err
 		}
-		if end == len(command) {
-			break
+		s.cmd = s.cmd[:0]
+		if last {
+			return nil
 		}
 	}
-	if data == nil {
-		return nil
-	}
-	bufs := [2][]byte{make([]byte, frag), make([]byte, frag)}
-	n, rerr := io.ReadFull(data, bufs[0])
+	bufs := a.sendBuffers(frag)
+	n, rerr := io.ReadFull(data, bufs[0][pdataPrefix:])
 	for i := 0; ; i ^= 1 {
 		if rerr != nil && !errors.Is(rerr, io.EOF) && !errors.Is(rerr, io.ErrUnexpectedEOF) {
-			a.localAbort(rerr)
+			if s.sent {
+				a.localAbort(rerr)
+			}
 			return fmt.Errorf("read data set: %w", rerr)
 		}
 		if rerr != nil { // short or empty read: this is the last fragment
-			return s.send(false, true, bufs[i][:n])
+			return s.sendData(bufs[i], n, true)
 		}
-		m, rerr2 := io.ReadFull(data, bufs[i^1])
+		m, rerr2 := io.ReadFull(data, bufs[i^1][pdataPrefix:])
 		if m == 0 && errors.Is(rerr2, io.EOF) {
-			return s.send(false, true, bufs[i][:n])
+			return s.sendData(bufs[i], n, true)
 		}
-		if err := s.send(false, false, bufs[i][:n]); err != nil {
+		if err := s.sendData(bufs[i], n, false); err != nil {
 			return err
 		}
 		n, rerr = m, rerr2
 	}
 }
 
-// sender writes the PDUs of one message.
-type sender struct {
-	a     *Association
-	ctx   context.Context
-	id    byte
-	sent  bool
-	frame []byte
+// pdataPrefix is the length of a P-DATA-TF header and its single PDV's
+// header, which precede the PDV data in a send buffer.
+const pdataPrefix = PDUHeaderLength + pdvHeaderLength
+
+// appendPDataHeader appends the headers of a P-DATA-TF holding one PDV of
+// n data bytes.
+func appendPDataHeader(b []byte, id byte, command, last bool, n int) []byte {
+	b = append(b, byte(TypePDataTF), 0)
+	b = binary.BigEndian.AppendUint32(b, uint32(n+pdvHeaderLength))
+	b = binary.BigEndian.AppendUint32(b, uint32(n+2))
+	return append(b, id, controlHeader(command, last))
 }
 
-// send writes one P-DATA-TF holding one PDV (DT-1 or AR-7).
-func (s *sender) send(command, last bool, data []byte) error {
+// sendBuffers returns the two buffers data PDUs are built in, each room
+// for the headers and frag data bytes; they are kept for the association's
+// next messages. The caller holds msem.
+func (a *Association) sendBuffers(frag int) *[2][]byte {
+	if len(a.sbufs[0]) != pdataPrefix+frag {
+		a.sbufs = [2][]byte{make([]byte, pdataPrefix+frag), make([]byte, pdataPrefix+frag)}
+	}
+	return &a.sbufs
+}
+
+// sender writes the PDUs of one message.
+type sender struct {
+	a    *Association
+	ctx  context.Context
+	id   byte
+	sent bool
+	cmd  []byte // the command PDU not yet written
+}
+
+// sendData writes the data PDU built in buf around its n data bytes,
+// preceded by the pending command PDU.
+func (s *sender) sendData(buf []byte, n int, last bool) error {
+	appendPDataHeader(buf[:0], s.id, false, last, n)
+	if len(s.cmd) > 0 {
+		err := s.send(s.cmd, buf[:pdataPrefix+n])
+		s.cmd = s.cmd[:0]
+		return err
+	}
+	return s.send(buf[:pdataPrefix+n])
+}
+
+// send writes P-DATA-TF PDUs (DT-1 or AR-7) in one write.
+func (s *sender) send(pdus ...[]byte) error {
 	a := s.a
 	a.mu.Lock()
 	act := lookup(evt9, a.state)
@@ -139,15 +182,7 @@ func (s *sender) send(command, last bool, data []byte) error {
 		return s.fail(err)
 	}
 	defer unlock(a.psem)
-	n := len(data) + pdvHeaderLength
-	f := s.frame[:0]
-	f = append(f, byte(TypePDataTF), 0)
-	f = binary.BigEndian.AppendUint32(f, uint32(n))
-	f = binary.BigEndian.AppendUint32(f, uint32(len(data)+2))
-	f = append(f, s.id, controlHeader(command, last))
-	s.frame = f
-	// Header and data go out together (writev on TCP).
-	if err := a.write(s.ctx, f, data); err != nil {
+	if err := a.write(s.ctx, pdus...); err != nil {
 		s.sent = true // part of the PDU may be out: the stream is lost
 		return s.fail(err)
 	}
