@@ -1,0 +1,221 @@
+package index
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// op is one write queued to the committer. run executes inside the batch's
+// transaction, under a savepoint of its own: when it fails, only its changes
+// are rolled back and the rest of the batch still commits.
+type op struct {
+	ctx  context.Context
+	run  func(w *writeTx) error
+	err  error
+	done chan struct{}
+}
+
+// submit queues o and waits until its batch has committed (or failed). Once
+// queued, o's outcome is always awaited, so that the caller learns whether it
+// was written: a context cancelled before o's batch began skips o with the
+// context's error.
+func (ix *Index) submit(ctx context.Context, run func(w *writeTx) error) error {
+	o := &op{ctx: ctx, run: run, done: make(chan struct{})}
+	ix.closeMu.RLock()
+	if ix.closed {
+		ix.closeMu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case ix.queue <- o:
+	case <-ctx.Done():
+		ix.closeMu.RUnlock()
+		return context.Cause(ctx)
+	}
+	ix.closeMu.RUnlock()
+	<-o.done
+	return o.err
+}
+
+// commitLoop is the committer goroutine: it takes queued writes in batches
+// and commits each batch in one transaction, until Close.
+func (ix *Index) commitLoop() {
+	defer close(ix.done)
+	batch := make([]*op, 0, ix.opt.MaxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case o := <-ix.queue:
+			batch = append(batch, o)
+		case <-ix.stop:
+			// Close has stopped new sends; write what is still queued.
+			for {
+				select {
+				case o := <-ix.queue:
+					batch = append(batch, o)
+					if len(batch) == ix.opt.MaxBatch {
+						ix.commitBatch(batch)
+						batch = batch[:0]
+					}
+					continue
+				default:
+				}
+				break
+			}
+			if len(batch) > 0 {
+				ix.commitBatch(batch)
+			}
+			return
+		}
+		batch = ix.fill(batch)
+		ix.commitBatch(batch)
+	}
+}
+
+// fill adds queued writes to batch until it is full or the queue is empty
+// (and, with a BatchDelay, stays empty for that long).
+func (ix *Index) fill(batch []*op) []*op {
+	var timer <-chan time.Time
+	for len(batch) < ix.opt.MaxBatch {
+		select {
+		case o := <-ix.queue:
+			batch = append(batch, o)
+			continue
+		default:
+		}
+		if ix.opt.BatchDelay <= 0 {
+			return batch
+		}
+		if timer == nil {
+			timer = time.After(ix.opt.BatchDelay)
+		}
+		select {
+		case o := <-ix.queue:
+			batch = append(batch, o)
+		case <-timer:
+			return batch
+		case <-ix.stop:
+			return batch
+		}
+	}
+	return batch
+}
+
+// commitBatch runs every op of batch in one transaction and reports each
+// op's outcome after COMMIT has returned (durable, with synchronous=FULL).
+func (ix *Index) commitBatch(batch []*op) {
+	ctx := context.Background()
+	defer func() {
+		for _, o := range batch {
+			close(o.done)
+		}
+	}()
+	fail := func(err error) {
+		for _, o := range batch {
+			if o.err == nil {
+				o.err = err
+			}
+		}
+	}
+	tx, err := ix.writer.BeginTx(ctx, nil)
+	if err != nil {
+		fail(fmt.Errorf("index: begin batch: %w", err))
+		return
+	}
+	w := &writeTx{ctx: ctx, ix: ix, tx: tx, stmts: make(map[string]*sql.Stmt)}
+	for _, o := range batch {
+		if err := o.ctx.Err(); err != nil {
+			o.err = context.Cause(o.ctx)
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT op`); err != nil {
+			o.err = fmt.Errorf("index: savepoint: %w", err)
+			continue
+		}
+		if o.err = o.run(w); o.err != nil {
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT op`); err != nil {
+				tx.Rollback()
+				fail(fmt.Errorf("index: roll back a failed write: %w", err))
+				return
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT op`); err != nil {
+			tx.Rollback()
+			fail(fmt.Errorf("index: release savepoint: %w", err))
+			return
+		}
+	}
+	w.closeStmts()
+	if err := tx.Commit(); err != nil {
+		fail(fmt.Errorf("index: commit batch of %d: %w", len(batch), err))
+	}
+}
+
+// writeTx is the transaction of one batch, with statements prepared once on
+// the writer connection and bound to the transaction on first use.
+type writeTx struct {
+	ctx   context.Context
+	ix    *Index
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (w *writeTx) stmt(q string) (*sql.Stmt, error) {
+	if s, ok := w.stmts[q]; ok {
+		return s, nil
+	}
+	// Prepared once per batch: the writer's only connection is held by the
+	// transaction, so nothing can be prepared outside it.
+	s, err := w.tx.PrepareContext(w.ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("index: prepare %q: %w", firstWords(q), err)
+	}
+	w.stmts[q] = s
+	return s, nil
+}
+
+func (w *writeTx) closeStmts() {
+	for _, s := range w.stmts {
+		s.Close()
+	}
+}
+
+// exec runs a statement and returns the number of rows it changed.
+func (w *writeTx) exec(q string, args ...any) (int64, error) {
+	s, err := w.stmt(q)
+	if err != nil {
+		return 0, err
+	}
+	r, err := s.ExecContext(w.ctx, args...)
+	if err != nil {
+		return 0, fmt.Errorf("index: %s: %w", firstWords(q), err)
+	}
+	return r.RowsAffected()
+}
+
+// queryRow scans the first row of a query into dest and reports whether
+// there was one.
+func (w *writeTx) queryRow(q string, args []any, dest ...any) (bool, error) {
+	s, err := w.stmt(q)
+	if err != nil {
+		return false, err
+	}
+	err = s.QueryRowContext(w.ctx, args...).Scan(dest...)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("index: %s: %w", firstWords(q), err)
+	}
+	return true, nil
+}
+
+// firstWords shortens a statement for an error message.
+func firstWords(q string) string {
+	if len(q) > 48 {
+		return q[:48] + "..."
+	}
+	return q
+}
