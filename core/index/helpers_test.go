@@ -70,7 +70,7 @@ func synthInstances(t testing.TB, seed uint64) []*dicom.Dataset {
 			}
 			codec = c
 		}
-		nStudies := 1 + rng.IntN(3)
+		nStudies := 1 + rng.IntN(4)
 		for si := range nStudies {
 			studyUID := fmt.Sprintf("1.2.826.0.1.3680043.10.1.%d.%d", pi+1, si+1)
 			date := fmt.Sprintf("20%02d%02d%02d", 15+rng.IntN(10), 1+rng.IntN(12), 1+rng.IntN(28))
@@ -86,7 +86,7 @@ func synthInstances(t testing.TB, seed uint64) []*dicom.Dataset {
 				body := testBodyParts[rng.IntN(len(testBodyParts))]
 				desc := testDescs[rng.IntN(len(testDescs))]
 				inst := testInsts[rng.IntN(len(testInsts))]
-				nInst := 1 + rng.IntN(5)
+				nInst := 1 + rng.IntN(6)
 				for in := range nInst {
 					ds := dicom.NewDataset(40)
 					ds.Codec = codec
