@@ -150,7 +150,10 @@ func (ix *Index) commitBatch(batch []*op) {
 	w.closeStmts()
 	if err := tx.Commit(); err != nil {
 		fail(fmt.Errorf("index: commit batch of %d: %w", len(batch), err))
+		return
 	}
+	ix.batches.Add(1)
+	ix.writes.Add(int64(len(batch)))
 }
 
 // writeTx is the transaction of one batch, with statements prepared once on

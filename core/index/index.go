@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -72,6 +73,20 @@ type Index struct {
 	done    chan struct{} // closed when the committer has exited
 	closeMu sync.RWMutex  // held for reading while sending to queue
 	closed  bool
+
+	batches atomic.Int64 // transactions committed by the committer
+	writes  atomic.Int64 // operations in them
+}
+
+// Stats are counters of an Index since Open.
+type Stats struct {
+	Batches int64 // write transactions committed
+	Writes  int64 // Add and Delete operations in them, failed ones included
+}
+
+// Stats returns the index's counters.
+func (ix *Index) Stats() Stats {
+	return Stats{Batches: ix.batches.Load(), Writes: ix.writes.Load()}
 }
 
 // dsn returns the connection string for path with the pragmas every
