@@ -152,7 +152,9 @@ func DecodeCommand(b []byte) (m Message, hasData bool, err error) {
 	if len(b) > MaxCommandLength {
 		return nil, false, fmt.Errorf("%w: %d bytes exceed %d", ErrBadCommand, len(b), MaxCommandLength)
 	}
-	ds, err := codec.ReadDataset(b, codec.ImplicitVRLittleEndian, codec.WithCopyValues(true),
+	// Values alias b: the message keeps none of them (strings and tags are
+	// decoded), so nothing is copied.
+	ds, err := codec.ReadDataset(b, codec.ImplicitVRLittleEndian,
 		codec.WithLimits(codec.Limits{MaxDepth: 1, MaxValueLength: MaxCommandLength, MaxElements: 256}))
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %w", ErrBadCommand, err)

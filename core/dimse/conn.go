@@ -394,9 +394,6 @@ func (e *engine) perform1(ctx context.Context, cancel context.CancelCauseFunc, r
 		defer data.Close(errHandlerDone)
 	}
 	rsp, rspData := e.mux.serve(ctx, op, rq, body)
-	if data != nil {
-		data.Close(errHandlerDone) // the rest of the data set is discarded before the response
-	}
 	if rsp == nil {
 		return
 	}

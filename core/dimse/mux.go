@@ -272,6 +272,11 @@ func contextSyntax(pc ul.PresentationContext) codec.Syntax {
 // readIdentifier decodes a request's identifier; a missing or undecodable one
 // yields C000 (unable to process).
 func readIdentifier(data io.Reader, pc ul.PresentationContext) (*dicom.Dataset, Status) {
+	if p, ok := data.(*dataPipe); ok {
+		// The association's reader goes back to the receive loop at once:
+		// the operation's sub-operations and C-CANCEL need it.
+		defer p.Close(nil)
+	}
 	if data == nil {
 		return nil, Status{Code: CodeCannotUnderstand, ErrorComment: "identifier missing"}
 	}

@@ -37,11 +37,13 @@ const reclaimInterval = 2 * time.Millisecond
 // consumer. The consumer starts holding the association's reader: its Read
 // calls ReadPDV itself and reads each fragment in place, without copies or a
 // goroutine switch per fragment, while the receive loop waits (await) until
-// the reader is handed back: when the last fragment has been read, when the
-// consumer closes the pipe (the loop then discards the rest), or when
+// the reader is handed back: when the consumer closes the pipe (after the
+// end of the data set, or before: the loop then discards the rest), or when
 // ReadPDV returned something other than the next fragment (an error, a
 // release request, a PDV of another message), which the loop then handles
-// as if it had read it itself. A consumer that does not read for
+// as if it had read it itself. Keeping the reader until Close lets an
+// operation send its response before the loop's goroutine runs again, so
+// that on a store the goroutine switch is off the critical path. A consumer that does not read for
 // reclaimInterval loses the reader (reclaim): the loop then copies up to
 // pipeDepth fragments into a queue (Offer), so the association goes on (an
 // abort is seen) while a handler is busy elsewhere, and hands the reader
@@ -66,6 +68,7 @@ type dataPipe struct {
 	cur     []byte    // unread bytes of the current fragment
 	curBuf  *[]byte   // the queue buffer holding cur, if any
 	last    bool      // cur, read in place, ends the data set
+	ended   bool      // the consumer read the data set to its end in place and holds the reader until Close
 	rerr    error     // returned at once by Read once set: close reason, end or failure in place
 }
 
@@ -252,18 +255,28 @@ func (p *dataPipe) next() {
 	case v.ContextID != p.pcID:
 		p.handBack(handback{event: true, pdv: v}, fmt.Errorf("%w: fragment on context %d inside a data set on context %d", ErrProtocol, v.ContextID, p.pcID))
 	case v.Last && len(v.Data) == 0:
-		p.handBack(handback{done: true}, io.EOF)
+		p.end()
 	default:
 		p.cur, p.last = v.Data, v.Last
 	}
 }
 
-// consumed drops n bytes of cur, handing the reader back after the last
-// byte of a data set read in place. The caller holds mu.
+// consumed drops n bytes of cur, noting the end of a data set read in
+// place after its last byte. The caller holds mu.
 func (p *dataPipe) consumed(n int) {
 	p.cur = p.cur[n:]
 	if len(p.cur) == 0 && p.last && p.owner == ownConsumer {
-		p.handBack(handback{done: true}, io.EOF)
+		p.end()
+	}
+}
+
+// end notes that the consumer has read the data set to its end in place:
+// Read returns io.EOF, and the reader goes back to the loop on Close (or
+// reclaim). The caller holds mu.
+func (p *dataPipe) end() {
+	p.ended, p.last, p.cur = true, false, nil
+	if p.rerr == nil {
+		p.rerr = io.EOF
 	}
 }
 
@@ -294,6 +307,10 @@ func (p *dataPipe) reclaim() (done, ok bool) {
 	defer p.mu.Unlock()
 	if p.owner != ownConsumer || p.reading {
 		return false, false
+	}
+	if p.ended {
+		p.owner, p.ended = ownNone, false
+		return true, true
 	}
 	if len(p.cur) > 0 && p.curBuf == nil {
 		var buf *[]byte
@@ -344,6 +361,7 @@ func (p *dataPipe) Close(err error) {
 	signal(p.space)
 	signal(p.ready)
 	if p.owner == ownConsumer && !p.reading {
-		p.handBack(handback{}, err)
+		p.handBack(handback{done: p.ended}, err)
+		p.ended = false
 	}
 }
