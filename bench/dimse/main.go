@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"sort"
+	"sync"
 	"syscall"
 	"time"
 
@@ -173,13 +174,17 @@ func scp(args []string) error {
 // large writes per object, as storescp does.
 const writeBufferSize = 256 << 10
 
+var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBufferSize) }}
+
 func write(path string, rq *dimse.CStoreRequest, ts string, data io.Reader) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	w := bufio.NewWriterSize(f, writeBufferSize)
+	w := writers.Get().(*bufio.Writer)
+	w.Reset(f)
+	defer writers.Put(w)
 	if _, err := part10.NewWriter(w, part10.NewMeta(rq.AffectedSOPClassUID, rq.AffectedSOPInstanceUID, ts), nil, codec.Syntax{UID: ts}, nil); err != nil {
 		return err
 	}
