@@ -26,8 +26,10 @@ const (
 	// pdvSlack tolerates peers that count the maximum length as PDV data
 	// rather than the P-DATA-TF variable field (PS3.8 D.1).
 	pdvSlack = pdvHeaderLength
-	// readBufferSize is the size of the buffered reader on the connection.
-	readBufferSize = 32 << 10
+	// readBufferSize is the size of the buffered reader on the connection:
+	// P-DATA-TF PDUs up to this length are read in place in its buffer,
+	// several at a time (dcmtk sends 16 KiB by default, we 64 KiB).
+	readBufferSize = 256 << 10
 )
 
 // PresentationContext is a negotiated (accepted or rejected) presentation
@@ -102,6 +104,22 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// peekBody implements bodyPeeker.
+func (c *countingReader) peekBody(n int) ([]byte, bool, error) {
+	if n > c.r.Size() {
+		return nil, false, nil
+	}
+	b, err := c.r.Peek(n)
+	if err != nil {
+		m, _ := c.r.Discard(len(b))
+		c.n += int64(m)
+		return nil, true, err
+	}
+	m, _ := c.r.Discard(n)
+	c.n += int64(m)
+	return b, true, nil
 }
 
 func newAssociation(conn net.Conn, requestor bool, log hclog.Logger, artim, idle time.Duration) *Association {

@@ -81,7 +81,17 @@ func ReadPDU(r io.Reader, max uint32) (PDU, error) {
 	return p, err
 }
 
-// readPDU is ReadPDU reusing buf for the body; the PDU may alias buf (PDV data).
+// bodyPeeker is implemented by the association's buffered reader: peekBody
+// returns the next n bytes in place in its buffer, consumed, valid until its
+// next read, or ok false when n does not fit the buffer.
+type bodyPeeker interface {
+	peekBody(n int) (b []byte, ok bool, err error)
+}
+
+// readPDU is ReadPDU reusing buf for the body, returned for reuse; the PDU
+// may alias buf (PDV data). A P-DATA-TF body is read in place when r is a
+// bodyPeeker and it fits the peeker's buffer: the PDV data then alias that
+// buffer.
 func readPDU(r io.Reader, max uint32, buf []byte) (PDU, []byte, error) {
 	var hdr [PDUHeaderLength]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
@@ -97,6 +107,19 @@ func readPDU(r io.Reader, max uint32, buf []byte) (PDU, []byte, error) {
 	}
 	if n > max {
 		return nil, buf, fmt.Errorf("%s of %d bytes, limit %d: %w", t, n, max, ErrPDUTooLarge)
+	}
+	if pk, ok := r.(bodyPeeker); ok && t == TypePDataTF {
+		body, ok, err := pk.peekBody(int(n))
+		if ok {
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					err = io.ErrUnexpectedEOF
+				}
+				return nil, buf, err
+			}
+			p, err := decodePDU(t, body)
+			return p, buf, err
+		}
 	}
 	body, err := readBody(r, int(n), buf[:0])
 	if err != nil {
