@@ -195,3 +195,30 @@ func TestNotDICOM(t *testing.T) {
 		})
 	}
 }
+
+// TestLongMetaFromFile reads meta information longer than the first small
+// read of a seekable source.
+func TestLongMetaFromFile(t *testing.T) {
+	ds := &dicom.Dataset{}
+	ds.Put(dicom.Element{Tag: dicom.SOPClassUID, VR: dicom.UI, Value: dicom.PadValue([]byte("1.2.840.10008.5.1.4.1.1.7"), dicom.UI)})
+	ds.Put(dicom.Element{Tag: dicom.SOPInstanceUID, VR: dicom.UI, Value: dicom.PadValue([]byte("1.2.3.4"), dicom.UI)})
+	meta := NewMeta("1.2.840.10008.5.1.4.1.1.7", "1.2.3.4", codec.ExplicitVRLittleEndian.UID)
+	// A 3000-byte private-information value (0002,0102) makes the meta group
+	// longer than the first read.
+	meta.Put(dicom.Element{Tag: 0x00020100, VR: dicom.UI, Value: dicom.PadValue([]byte("1.2.3"), dicom.UI)})
+	meta.Put(dicom.Element{Tag: 0x00020102, VR: dicom.OB, Value: bytes.Repeat([]byte{7}, 3000)})
+	path := filepath.Join(t.TempDir(), "long-meta.dcm")
+	if err := WriteFile(path, &File{Meta: meta, Dataset: ds}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := ReadFile(path, WithStopAtPixelData())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(f.Meta.Bytes(0x00020102)); got != 3000 {
+		t.Errorf("(0002,0102) holds %d bytes, want 3000", got)
+	}
+	if got := f.Dataset.String(dicom.SOPInstanceUID); got != "1.2.3.4" {
+		t.Errorf("SOPInstanceUID = %q", got)
+	}
+}

@@ -339,17 +339,23 @@ func NewReader(r io.Reader, opts ...Option) (*Reader, error) {
 		return nil, err
 	}
 	if h.metaStart >= 0 && len(head) >= int(pos)+6 && head[pos] == 2 && head[pos+1] == 0 {
-		br, ok := src.(*bufio.Reader)
-		if !ok || br.Size() < MaxMetaLength {
-			br = bufio.NewReaderSize(src, MaxMetaLength)
+		var meta *dicom.Dataset
+		var n int
+		var err error
+		if seekable {
+			meta, n, err = readMetaAt(rs, start+pos)
+		} else {
+			br, ok := src.(*bufio.Reader)
+			if !ok || br.Size() < MaxMetaLength {
+				br = bufio.NewReaderSize(src, MaxMetaLength)
+			}
+			peek, perr := br.Peek(MaxMetaLength)
+			meta, n, err = metaFrom(peek, perr != nil)
+			br.Discard(n)
+			src = br
 		}
-		peek, perr := br.Peek(MaxMetaLength)
-		meta, n, complete, err := parseMeta(peek, true)
 		if err != nil {
 			return nil, shiftError(err, pos)
-		}
-		if !complete && perr == nil {
-			return nil, shiftError(metaError(n, 0, fmt.Errorf("longer than %d bytes: %w", MaxMetaLength, codec.ErrMalformed)), pos)
 		}
 		f.Meta = meta
 		pos += int64(n)
@@ -357,9 +363,6 @@ func NewReader(r io.Reader, opts ...Option) (*Reader, error) {
 			if _, err := rs.Seek(start+pos, io.SeekStart); err != nil {
 				return nil, err
 			}
-		} else {
-			br.Discard(n)
-			src = br
 		}
 	}
 	// Peek at the data set's first bytes for syntax detection.
@@ -379,6 +382,44 @@ func NewReader(r io.Reader, opts ...Option) (*Reader, error) {
 	f.DatasetOffset = pos
 	o.syntaxOf(f, first)
 	return &Reader{file: f, cr: codec.NewReader(src, f.Syntax, o.datasetOptions(pos, f.Syntax)...)}, nil
+}
+
+// metaFrom parses the meta information at the start of b; atEnd reports that
+// b holds the rest of the input, so a group that fills b is complete.
+func metaFrom(b []byte, atEnd bool) (*dicom.Dataset, int, error) {
+	meta, n, complete, err := parseMeta(b, true)
+	if err == nil && !complete && !atEnd {
+		err = metaError(n, 0, fmt.Errorf("longer than %d bytes: %w", len(b), codec.ErrMalformed))
+	}
+	return meta, n, err
+}
+
+// readMetaAt reads the meta information at offset off of rs: a small read
+// first (typical meta information is a few hundred bytes), the MaxMetaLength
+// bound only when that is not enough.
+func readMetaAt(rs io.ReadSeeker, off int64) (*dicom.Dataset, int, error) {
+	for _, size := range []int{2048, MaxMetaLength} {
+		if _, err := rs.Seek(off, io.SeekStart); err != nil {
+			return nil, 0, err
+		}
+		buf := make([]byte, size)
+		m, err := io.ReadFull(rs, buf)
+		atEnd := err != nil
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+			return nil, 0, err
+		}
+		meta, n, complete, perr := parseMeta(buf[:m], true)
+		if perr != nil && errors.Is(perr, codec.ErrTruncated) && !atEnd {
+			continue // an element runs past this read: read more
+		}
+		if perr != nil {
+			return nil, 0, perr
+		}
+		if complete || atEnd {
+			return meta, n, nil
+		}
+	}
+	return nil, 0, metaError(0, 0, fmt.Errorf("longer than %d bytes: %w", MaxMetaLength, codec.ErrMalformed))
 }
 
 // File returns the file read so far: preamble, meta information, syntax and
