@@ -10,7 +10,9 @@
 #   Forge SCU      -> dcmtk storescp   (discarding)
 # Every side uses a maximum PDU length of $MAXPDU (default 65536). Prints
 # images/s, MB/s and the ratio to dcmtk -> dcmtk for the same sink.
-# Each pair runs ROUNDS times (default 3) and the best time is kept.
+# Each pair runs ROUNDS times (default 3) and the best time is kept; the
+# rounds are interleaved (round 1 of every pair, then round 2, ...) so that
+# a change of load on a shared machine hits every pair alike.
 # Environment: N, MAXPDU, ROUNDS, PORT (base port, default 11140), KEEP=1
 # keeps the work directory.
 set -euo pipefail
@@ -63,20 +65,30 @@ start_server() {
 now() { date +%s.%N; }
 
 declare -A secs
-# measure NAME CMD...: runs the client $ROUNDS times, records the best seconds
-# (the machine is shared: the best round is the least disturbed).
-measure() {
+names=()
+declare -A cmds
+# pair NAME CMD...: registers a client command to measure.
+pair() {
 	local name=$1
 	shift
-	local t0 t1 s best=
-	for _ in $(seq "$ROUNDS"); do
-		t0=$(now)
-		"$@" >"$work/client.log" 2>&1 || { echo "run.sh: $name failed:"; tail -5 "$work/client.log"; exit 1; }
-		t1=$(now)
-		s=$(echo "$t1 - $t0" | bc -l)
-		if [[ -z $best ]] || (($(echo "$s < $best" | bc -l))); then best=$s; fi
+	names+=("$name")
+	cmds[$name]=$(printf '%q ' "$@")
+}
+
+# measure_all: runs every pair's client $ROUNDS times, interleaved, and
+# records each pair's best seconds (the machine is shared: the best round is
+# the least disturbed).
+measure_all() {
+	local r name t0 t1 s
+	for r in $(seq "$ROUNDS"); do
+		for name in "${names[@]}"; do
+			t0=$(now)
+			eval "${cmds[$name]}" >"$work/client.log" 2>&1 || { echo "run.sh: $name failed:"; tail -5 "$work/client.log"; exit 1; }
+			t1=$(now)
+			s=$(echo "$t1 - $t0" | bc -l)
+			if [[ -z ${secs[$name]:-} ]] || (($(echo "$s < ${secs[$name]}" | bc -l))); then secs[$name]=$s; fi
+		done
 	done
-	secs[$name]=$best
 }
 
 storescu_to() { storescu -aec ANY-SCP --max-pdu "$MAXPDU" -R +sd 127.0.0.1 "$1" "$work/in"; }
@@ -84,21 +96,22 @@ storescu_to() { storescu -aec ANY-SCP --max-pdu "$MAXPDU" -R +sd 127.0.0.1 "$1" 
 p=$PORT
 mkdir -p "$work/o1" "$work/o2" "$work/o3"
 start_server $p storescp --max-pdu "$MAXPDU" --ignore $p
-measure "dcmtk->dcmtk discard" storescu_to $p
+pair "dcmtk->dcmtk discard" storescu_to $p
+pair "forge->dcmtk discard" "$bench" scu -maxpdu "$MAXPDU" -addr 127.0.0.1:$p "$work/in"
 p=$((p + 1))
 start_server $p storescp --max-pdu "$MAXPDU" -od "$work/o1" $p
-measure "dcmtk->dcmtk disk" storescu_to $p
+pair "dcmtk->dcmtk disk" storescu_to $p
 p=$((p + 1))
 start_server $p "$bench" scp -port $p -maxpdu "$MAXPDU"
-measure "dcmtk->forge discard" storescu_to $p
-measure "forge->forge discard" "$bench" scu -maxpdu "$MAXPDU" -addr 127.0.0.1:$p "$work/in"
+pair "dcmtk->forge discard" storescu_to $p
+pair "forge->forge discard" "$bench" scu -maxpdu "$MAXPDU" -addr 127.0.0.1:$p "$work/in"
 p=$((p + 1))
 start_server $p "$bench" scp -port $p -maxpdu "$MAXPDU" -out "$work/o2"
-measure "dcmtk->forge disk" storescu_to $p
+pair "dcmtk->forge disk" storescu_to $p
 p=$((p + 1))
 start_server $p "$bench" scp -port $p -maxpdu "$MAXPDU" -out "$work/o3"
-measure "forge->forge disk" "$bench" scu -maxpdu "$MAXPDU" -addr 127.0.0.1:$p "$work/in"
-measure "forge->dcmtk discard" "$bench" scu -maxpdu "$MAXPDU" -addr 127.0.0.1:$PORT "$work/in"
+pair "forge->forge disk" "$bench" scu -maxpdu "$MAXPDU" -addr 127.0.0.1:$p "$work/in"
+measure_all
 
 for d in o1 o2 o3; do
 	got=$(find "$work/$d" -type f | wc -l)
