@@ -1,0 +1,301 @@
+package archive
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/pacsforge/pacs/core/dicom"
+	"github.com/pacsforge/pacs/core/dicom/codec"
+	"github.com/pacsforge/pacs/core/dicom/part10"
+	"github.com/pacsforge/pacs/core/dicom/uid"
+	"github.com/pacsforge/pacs/core/index"
+	"github.com/pacsforge/pacs/core/storage"
+)
+
+// Errors of Store; the service edge maps each to a status (PS3.4 Table B.2-1).
+var (
+	// ErrSOPClassMismatch: the data set's SOP Class UID is not the one of
+	// the request (C-STORE A900).
+	ErrSOPClassMismatch = errors.New("archive: data set SOP class differs from the request")
+	// ErrSOPInstanceMismatch: the data set's SOP Instance UID is not the one
+	// of the request (C-STORE A900: the data set does not match the
+	// operation; no status of PS3.4 names this case).
+	ErrSOPInstanceMismatch = errors.New("archive: data set SOP instance differs from the request")
+	// ErrMalformed: the data set cannot be parsed, misses a UID the archive
+	// needs, or holds a UID of invalid syntax (C-STORE C000, cannot
+	// understand).
+	ErrMalformed = errors.New("archive: malformed data set")
+	// ErrDuplicate: the SOP instance is already stored and the policy is
+	// index.DuplicateReject (C-STORE 0111, Duplicate SOP Instance of PS3.7
+	// Annex C).
+	ErrDuplicate = errors.New("archive: SOP instance already stored")
+)
+
+// spoolBufferSize is the write buffer of a spool file.
+const spoolBufferSize = 256 << 10
+
+// Options configure an Archive. Index, Storage and SpoolDir are required.
+type Options struct {
+	// Index is the catalogue rows are added to.
+	Index *index.Index
+	// Storage receives the objects.
+	Storage storage.Backend
+	// Layout turns an instance's UIDs into its storage key.
+	Layout storage.Layout
+	// Duplicate is what a store of an indexed SOP Instance UID does; the
+	// zero value is index.DuplicateOverwrite.
+	Duplicate index.DuplicatePolicy
+	// SpoolDir holds data sets while they are received; created if needed.
+	SpoolDir string
+	// Logger receives the archive's log; nil logs nowhere.
+	Logger hclog.Logger
+	// Now returns the time of reception; nil means time.Now.
+	Now func() time.Time
+}
+
+// Archive ingests instances. It is safe for concurrent use.
+type Archive struct {
+	opt Options
+	log hclog.Logger
+
+	mu    sync.Mutex
+	locks map[string]*sopLock // stores in progress by SOP Instance UID
+}
+
+type sopLock struct {
+	mu   sync.Mutex
+	refs int
+}
+
+// StoreRequest is what the command of a C-STORE says about its data set.
+type StoreRequest struct {
+	SOPClassUID       string
+	SOPInstanceUID    string
+	TransferSyntaxUID string // the syntax the data set is encoded in
+	CallingAE         string // recorded as Source Application Entity Title
+}
+
+// New returns an Archive over opt's index and storage.
+func New(opt Options) (*Archive, error) {
+	if opt.Index == nil || opt.Storage == nil || opt.SpoolDir == "" {
+		return nil, errors.New("archive: Index, Storage and SpoolDir are required")
+	}
+	if err := os.MkdirAll(opt.SpoolDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create spool directory: %w", err)
+	}
+	if opt.Logger == nil {
+		opt.Logger = hclog.NewNullLogger()
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Archive{opt: opt, log: opt.Logger, locks: map[string]*sopLock{}}, nil
+}
+
+// Store ingests one instance whose data set (without File Meta Information,
+// encoded in req.TransferSyntaxUID) is read from data to its end. It returns
+// nil when the instance is stored and indexed durably, or when it was
+// already stored and the policy is index.DuplicateKeep. On an error nothing
+// of this store remains: no spool file, no object, no row (and the instance
+// stored before, if any, is untouched). Stores of the same SOP Instance UID
+// are serialised; others run concurrently.
+func (a *Archive) Store(ctx context.Context, req StoreRequest, data io.Reader) error {
+	if err := uid.Valid(req.SOPClassUID); err != nil {
+		return fmt.Errorf("%w: affected SOP class UID: %w", ErrMalformed, err)
+	}
+	if err := uid.Valid(req.SOPInstanceUID); err != nil {
+		return fmt.Errorf("%w: affected SOP instance UID: %w", ErrMalformed, err)
+	}
+	syntax, ok := codec.LookupSyntax(req.TransferSyntaxUID)
+	if !ok {
+		return fmt.Errorf("%w: unknown transfer syntax %q", ErrMalformed, req.TransferSyntaxUID)
+	}
+	at := a.opt.Now()
+
+	spool, err := a.spool(req, syntax, data)
+	if spool != "" {
+		defer os.Remove(spool)
+	}
+	if err != nil {
+		return err
+	}
+	f, err := part10.ReadFile(spool, part10.WithStopAtPixelData())
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	ds := f.Dataset
+	if err := validate(ds, req); err != nil {
+		return err
+	}
+
+	unlock := a.lock(req.SOPInstanceUID)
+	defer unlock()
+
+	key, err := a.opt.Layout.Key(ds.String(dicom.StudyInstanceUID), ds.String(dicom.SeriesInstanceUID), req.SOPInstanceUID, at)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	prev, err := a.opt.Index.Instance(ctx, req.SOPInstanceUID)
+	switch {
+	case errors.Is(err, index.ErrNotFound):
+	case err != nil:
+		return fmt.Errorf("look up instance: %w", err)
+	default:
+		switch a.opt.Duplicate {
+		case index.DuplicateKeep:
+			a.log.Debug("duplicate kept", "sop_instance", req.SOPInstanceUID)
+			return nil
+		case index.DuplicateReject:
+			return ErrDuplicate
+		}
+		if prev.Backend == a.opt.Storage.ID() && prev.Key == key {
+			// Never write over the object the index points at: a failure
+			// after that would leave the row with other bytes.
+			key = strings.TrimSuffix(key, ".dcm") + "." + strconv.FormatInt(at.UnixNano(), 36) + ".dcm"
+		}
+	}
+
+	size, sum, err := a.put(ctx, key, spool)
+	if err != nil {
+		return err
+	}
+	res, err := a.opt.Index.Add(ctx, index.InstanceRecord{
+		Dataset:           ds,
+		Backend:           a.opt.Storage.ID(),
+		Key:               key,
+		Size:              size,
+		SHA256:            sum,
+		TransferSyntaxUID: req.TransferSyntaxUID,
+		ReceivedAt:        at,
+		Duplicate:         a.opt.Duplicate,
+	})
+	if err == nil && !res.Stored {
+		// Another process indexed the instance meanwhile and the policy
+		// kept it: our object is not referenced.
+		a.remove(key)
+		if a.opt.Duplicate == index.DuplicateReject {
+			return ErrDuplicate
+		}
+		return nil
+	}
+	if err != nil {
+		a.remove(key)
+		if errors.Is(err, index.ErrDuplicate) {
+			return ErrDuplicate
+		}
+		return fmt.Errorf("index %s: %w", key, err)
+	}
+	if res.Existed && (res.Previous.Backend != a.opt.Storage.ID() || res.Previous.Key != key) {
+		if res.Previous.Backend == a.opt.Storage.ID() {
+			a.remove(res.Previous.Key)
+		} else {
+			a.log.Warn("replaced object left on another backend", "backend", res.Previous.Backend, "key", res.Previous.Key)
+		}
+	}
+	a.log.Debug("stored", "sop_instance", req.SOPInstanceUID, "key", key, "size", size)
+	return nil
+}
+
+// spool writes File Meta Information for req and then data, unchanged, to
+// a new file in the spool directory and returns its name (also on error,
+// when the file exists).
+func (a *Archive) spool(req StoreRequest, syntax codec.Syntax, data io.Reader) (name string, err error) {
+	f, err := os.CreateTemp(a.opt.SpoolDir, "store-*.dcm")
+	if err != nil {
+		return "", fmt.Errorf("create spool file: %w", err)
+	}
+	name = f.Name()
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("close spool file: %w", cerr)
+		}
+	}()
+	w := bufio.NewWriterSize(f, spoolBufferSize)
+	meta := part10.NewMeta(req.SOPClassUID, req.SOPInstanceUID, req.TransferSyntaxUID)
+	if ae := strings.TrimSpace(req.CallingAE); ae != "" {
+		meta.Put(dicom.Element{Tag: dicom.SourceApplicationEntityTitle, VR: dicom.AE, Value: dicom.PadValue([]byte(ae), dicom.AE)})
+	}
+	// The returned data set writer is not used: the data set is copied as
+	// received.
+	if _, err := part10.NewWriter(w, meta, nil, syntax, nil); err != nil {
+		return name, fmt.Errorf("write file meta information: %w", err)
+	}
+	if _, err := io.Copy(w, data); err != nil {
+		return name, fmt.Errorf("receive data set: %w", err)
+	}
+	if err := w.Flush(); err != nil {
+		return name, fmt.Errorf("write spool file: %w", err)
+	}
+	return name, nil
+}
+
+// put copies the spool file into storage under key.
+func (a *Archive) put(ctx context.Context, key, spool string) (int64, string, error) {
+	f, err := os.Open(spool)
+	if err != nil {
+		return 0, "", fmt.Errorf("open spool file: %w", err)
+	}
+	defer f.Close()
+	return a.opt.Storage.Put(ctx, key, f)
+}
+
+// remove deletes an object this store wrote or replaced; a failure leaves an
+// orphan object (found by verification), which is logged.
+func (a *Archive) remove(key string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.opt.Storage.Delete(ctx, key); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		a.log.Error("cannot remove stored object", "backend", a.opt.Storage.ID(), "key", key, "error", err)
+	}
+}
+
+// validate checks the header against the request (PS3.4 B.2.3).
+func validate(ds *dicom.Dataset, req StoreRequest) error {
+	class := ds.String(dicom.SOPClassUID)
+	inst := ds.String(dicom.SOPInstanceUID)
+	switch {
+	case class == "" || inst == "":
+		return fmt.Errorf("%w: no SOP Class or SOP Instance UID", ErrMalformed)
+	case class != req.SOPClassUID:
+		return fmt.Errorf("%w: %s, request %s", ErrSOPClassMismatch, class, req.SOPClassUID)
+	case inst != req.SOPInstanceUID:
+		return ErrSOPInstanceMismatch
+	}
+	for _, t := range []dicom.Tag{dicom.StudyInstanceUID, dicom.SeriesInstanceUID} {
+		if err := uid.Valid(ds.String(t)); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrMalformed, t.Keyword(), err)
+		}
+	}
+	return nil
+}
+
+// lock serialises the stores of one SOP Instance UID and returns the unlock.
+func (a *Archive) lock(sop string) func() {
+	a.mu.Lock()
+	l := a.locks[sop]
+	if l == nil {
+		l = &sopLock{}
+		a.locks[sop] = l
+	}
+	l.refs++
+	a.mu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		a.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(a.locks, sop)
+		}
+		a.mu.Unlock()
+	}
+}
