@@ -3,6 +3,7 @@
 //	pacs dump [--json] [--raw] [-L] FILE...   print data sets like dcmdump
 //	pacs echo [-aet A] [-aec B] [--repeat N] [--timeout D] [-v] HOST PORT
 //	pacs serve [--config FILE] [--ae-title FORGE] [--port 11112] [--data-dir D] [--strict-ae] [-log-level L] [-log-json]
+//	pacs verify [--data-dir D | --config FILE]
 //	pacs config validate FILE... | pacs config defaults
 package main
 
@@ -22,7 +23,8 @@ func commands() []command {
 	return []command{
 		{name: "dump", summary: "print DICOM files (dcmdump layout, or DICOM JSON with --json)", run: runDump},
 		{name: "echo", summary: "send C-ECHO to a DICOM peer (like echoscu)", run: runEcho},
-		{name: "serve", summary: "run the DICOM server (C-ECHO; AE FORGE, port 11112)", run: runServe},
+		{name: "serve", summary: "run the DICOM server (C-ECHO, C-STORE; AE FORGE, port 11112)", run: runServe},
+		{name: "verify", summary: "check that the index and the stored objects agree", run: runVerify},
 		{name: "config", summary: "check configuration files, or print the defaults as HCL", run: runConfig},
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/pacsforge/pacs/core/archive"
 	"github.com/pacsforge/pacs/core/config"
 	"github.com/pacsforge/pacs/core/dicom/uid"
 	"github.com/pacsforge/pacs/core/dimse"
@@ -44,6 +45,13 @@ type serveOptions struct {
 	maxPDULength       uint32
 	asyncOps           int
 	timeouts           config.Timeouts
+	// sopClasses and syntaxes are the configured SOP classes and transfer
+	// syntaxes (nil: every Storage SOP class, defaultStoreSyntaxes).
+	sopClasses []string
+	syntaxes   []string
+	// archive, when set, performs C-STORE of every Storage SOP class
+	// accepted; without it only Verification is served.
+	archive *archive.Archive
 }
 
 // serveOptionsFrom takes the DICOM server's settings from a validated
@@ -57,6 +65,8 @@ func serveOptionsFrom(d *config.DICOM) serveOptions {
 		maxPDULength:       d.MaxPDU(),
 		asyncOps:           d.AsyncOps,
 		timeouts:           d.Timeouts(),
+		sopClasses:         d.SOPClassUIDs(),
+		syntaxes:           d.TransferSyntaxUIDs(),
 	}
 }
 
@@ -86,12 +96,20 @@ func runServe(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log.Info("configuration", "file", f.configPath, "data_dir", cfg.DataDir)
+	arc, err := openArchive(ctx, cfg, log)
+	if err != nil {
+		log.Error("cannot open the archive", "error", err)
+		return 1
+	}
+	defer arc.Close()
+	opts := serveOptionsFrom(cfg.DICOM)
+	opts.archive = arc.archive
 	ln, err := net.Listen("tcp", cfg.DICOM.Listen)
 	if err != nil {
 		log.Error("cannot listen", "error", err)
 		return 1
 	}
-	if err := serveDICOM(ctx, ln, serveOptionsFrom(cfg.DICOM), log); err != nil {
+	if err := serveDICOM(ctx, ln, opts, log); err != nil {
 		log.Error("server stopped", "error", err)
 		return 1
 	}
@@ -114,7 +132,9 @@ func parseServeFlags(args []string) (serveFlags, int) {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `usage: pacs serve [--config FILE] [options]
 
-Runs the DICOM server (Verification) until SIGINT or SIGTERM.
+Runs the DICOM server until SIGINT or SIGTERM: Verification, and Storage
+(C-STORE of every Storage SOP class) into the archive under the data
+directory (index.db, objects/, spool/).
 
 Settings come from the built-in defaults, then the configuration file, then
 the options given on the command line: an option overrides the file. A
@@ -228,6 +248,21 @@ func newDICOMServer(o serveOptions, log hclog.Logger) *ul.Server {
 		Syntaxes:       map[string][]string{uid.Verification: dimse.VerificationSyntaxes},
 		MaxPDULength:   o.maxPDULength,
 		AsyncOps:       ul.AsyncOps{Invoked: o.asyncOps, Performed: o.asyncOps},
+	}
+	if o.archive != nil {
+		syntaxes := o.syntaxes
+		if len(syntaxes) == 0 {
+			syntaxes = defaultStoreSyntaxes()
+		}
+		classes := uid.StorageSOPClasses()
+		if len(o.sopClasses) != 0 {
+			classes = slices.DeleteFunc(slices.Clone(o.sopClasses), func(c string) bool { return !uid.IsStorage(c) })
+		}
+		h := storeHandler(o.archive, log.Named("store"))
+		for _, c := range classes {
+			policy.Syntaxes[c] = syntaxes
+			mux.HandleCStore(c, h)
+		}
 	}
 	if len(o.acceptedCallingAEs) != 0 {
 		accepted := make(map[string]bool, len(o.acceptedCallingAEs))
