@@ -95,6 +95,23 @@ func sendableCorpus(t *testing.T) []sendable {
 	return files
 }
 
+// storescuSyntaxOption is storescu's option proposing a transfer syntax
+// first ("" for its default proposal).
+var storescuSyntaxOption = map[string]string{
+	uid.ExplicitVRLittleEndian:         "",
+	uid.ImplicitVRLittleEndian:         "-xi",
+	uid.ExplicitVRBigEndian:            "-xb",
+	uid.DeflatedExplicitVRLittleEndian: "-xd",
+	"1.2.840.10008.1.2.4.50":           "-xy", // JPEG Baseline
+	"1.2.840.10008.1.2.4.51":           "-xx", // JPEG Extended
+	"1.2.840.10008.1.2.4.70":           "-xs", // JPEG Lossless SV1
+	"1.2.840.10008.1.2.4.80":           "-xt", // JPEG-LS lossless
+	"1.2.840.10008.1.2.4.81":           "-xu", // JPEG-LS near-lossless
+	"1.2.840.10008.1.2.4.90":           "-xv", // JPEG 2000 lossless
+	"1.2.840.10008.1.2.4.91":           "-xw", // JPEG 2000
+	"1.2.840.10008.1.2.5":              "-xr", // RLE Lossless
+}
+
 // TestStorescuIngest: dcmtk's storescu sends the corpus (uncompressed and
 // encapsulated) to pacs serve; every file is indexed, its stored data set
 // equals the one sent, and pacs verify finds nothing, then finds a deleted
@@ -103,17 +120,36 @@ func TestStorescuIngest(t *testing.T) {
 	peertest.Need(t, "storescu")
 	files := sendableCorpus(t)
 	s := startArchiveServer(t)
-	for i := 0; i < len(files); i += 12 {
-		args := []string{"-R", "-aec", "FORGE", "127.0.0.1", s.port}
-		for _, f := range files[i:min(i+12, len(files))] {
-			args = append(args, f.path)
-		}
-		cmd := exec.Command("storescu", args...)
-		peertest.SetNoDelay(cmd)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("storescu error = %v:\n%s", err, out)
+	// storescu proposes a compressed syntax only when told to: group the
+	// files by syntax and propose each group's own, so that every file is
+	// sent as it is.
+	groups := map[string][]sendable{}
+	var sent []sendable
+	for _, f := range files {
+		if _, ok := storescuSyntaxOption[f.ts]; ok {
+			groups[f.ts] = append(groups[f.ts], f)
+			sent = append(sent, f)
 		}
 	}
+	for ts, g := range groups {
+		for i := 0; i < len(g); i += 12 {
+			args := []string{"-R", "-aec", "FORGE"}
+			if opt := storescuSyntaxOption[ts]; opt != "" {
+				args = append(args, opt)
+			}
+			args = append(args, "127.0.0.1", s.port)
+			for _, f := range g[i:min(i+12, len(g))] {
+				args = append(args, f.path)
+			}
+			cmd := exec.Command("storescu", args...)
+			peertest.SetNoDelay(cmd)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("storescu error = %v:\n%s", err, out)
+			}
+		}
+	}
+	t.Logf("%d of %d corpus files in a syntax storescu can propose", len(sent), len(files))
+	files = sent
 	ctx := context.Background()
 	var encapsulated, transcoded int
 	for _, f := range files {
@@ -242,12 +278,14 @@ func TestStoreRefused(t *testing.T) {
 }
 
 // diffDatasets compares two data sets element by element, ignoring group
-// 0002 and group lengths; it returns "" when they are equal.
+// 0002, group lengths, and what storescu itself changes when it sends a
+// file: Data Set Trailing Padding is dropped and trailing NUL and space
+// padding of values is cut. It returns "" when they are equal.
 func diffDatasets(got, want *dicom.Dataset, path string) string {
 	filter := func(ds *dicom.Dataset) []dicom.Element {
 		var out []dicom.Element
 		for e := range ds.All() {
-			if e.Tag.Group() == 2 || e.Tag.Element() == 0 {
+			if e.Tag.Group() == 2 || e.Tag.Element() == 0 || e.Tag == dicom.DataSetTrailingPadding {
 				continue
 			}
 			out = append(out, *e)
@@ -266,7 +304,7 @@ func diffDatasets(got, want *dicom.Dataset, path string) string {
 			return fmt.Sprintf("%s: tag %v, want %v", path, a.Tag, b.Tag)
 		case a.VR != b.VR:
 			return fmt.Sprintf("%s: VR %v, want %v", where, a.VR, b.VR)
-		case !bytes.Equal(a.Value, b.Value):
+		case !bytes.Equal(bytes.TrimRight(a.Value, "\x00 "), bytes.TrimRight(b.Value, "\x00 ")):
 			return fmt.Sprintf("%s: value differs", where)
 		case len(a.Items) != len(b.Items):
 			return fmt.Sprintf("%s: %d items, want %d", where, len(a.Items), len(b.Items))
