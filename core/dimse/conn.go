@@ -77,6 +77,7 @@ type engine struct {
 
 	invoke   chan struct{} // semaphore of our outstanding requests
 	perform  chan struct{} // semaphore of the peer's requests we run
+	inline   bool          // the peer's requests run one at a time: C-STORE and C-ECHO run on the receive loop
 	handlers sync.WaitGroup
 
 	cur       *assembly // message being received (receive loop only)
@@ -129,6 +130,7 @@ func newEngine(ctx context.Context, c conn, mux *Mux, log hclog.Logger, requesto
 	} else {
 		e.invoke, e.perform = make(chan struct{}, window(performed)), make(chan struct{}, window(invoked))
 	}
+	e.inline = cap(e.perform) == 1
 	return e
 }
 
@@ -266,6 +268,12 @@ func (e *engine) onPDV(p ul.PDV) error {
 // A consumer that stops reading for reclaimInterval loses the reader.
 func (e *engine) await(p *dataPipe) {
 	var h handback
+	select {
+	case h = <-p.back: // an inline operation has ended
+		e.handBack(h)
+		return
+	default:
+	}
 	t := time.NewTicker(reclaimInterval)
 	defer t.Stop()
 	seen := p.activity()
@@ -291,6 +299,12 @@ wait:
 			break wait
 		}
 	}
+	e.handBack(h)
+}
+
+// handBack takes over what is left of the message being received from its
+// data set's consumer.
+func (e *engine) handBack(h handback) {
 	if h.done {
 		e.cur = nil
 	} else if e.cur != nil {
@@ -302,7 +316,12 @@ wait:
 }
 
 // dispatch routes a complete command: responses to their call, C-CANCEL to
-// its operation, requests to the Mux in a new goroutine.
+// its operation, requests to the Mux in a new goroutine. With a window of
+// one operation (e.inline) C-STORE and C-ECHO run on the receive loop's
+// goroutine instead, which saves two goroutine switches per operation: the
+// peer cannot send another request before the response, the store handler
+// reads its data set from the association itself (an abort ends its Read
+// and cancels its context), and C-CANCEL does not apply to them.
 func (e *engine) dispatch(msg Message, pc ul.PresentationContext, data *dataPipe) error {
 	switch m := msg.(type) {
 	case Response:
@@ -333,11 +352,21 @@ func (e *engine) dispatch(msg Message, pc ul.PresentationContext, data *dataPipe
 		}
 		e.ops[id] = cancel
 		e.mu.Unlock()
-		if data != nil {
-			context.AfterFunc(opCtx, func() { data.Close(context.Cause(opCtx)) })
-		}
 		e.handlers.Add(1)
-		go e.perform1(opCtx, cancel, m, pc, data)
+		if c := m.Command(); e.inline && (c == CStoreRQ || c == CEchoRQ) {
+			if data != nil {
+				// The handler reads on this goroutine: a failed read
+				// (abort, e.ctx done) cancels its context.
+				data.onFail = cancel
+			}
+			e.perform1(opCtx, cancel, nil, m, pc, data)
+			return nil
+		}
+		var stop func() bool
+		if data != nil {
+			stop = context.AfterFunc(opCtx, func() { data.Close(context.Cause(opCtx)) })
+		}
+		go e.perform1(opCtx, cancel, stop, m, pc, data)
 		return nil
 	}
 	return fmt.Errorf("%w: unexpected %s", ErrProtocol, msg.Command())
@@ -376,14 +405,18 @@ func (e *engine) deliver(rsp Response, data *dataPipe) {
 	}
 }
 
-// perform1 runs one request of the peer and sends its final response.
-func (e *engine) perform1(ctx context.Context, cancel context.CancelCauseFunc, rq Request, pc ul.PresentationContext, data *dataPipe) {
+// perform1 runs one request of the peer and sends its final response; stop,
+// when not nil, unregisters the context.AfterFunc closing data.
+func (e *engine) perform1(ctx context.Context, cancel context.CancelCauseFunc, stop func() bool, rq Request, pc ul.PresentationContext, data *dataPipe) {
 	defer e.handlers.Done()
 	defer func() { <-e.perform }()
 	defer func() {
 		e.mu.Lock()
 		delete(e.ops, rq.ID())
 		e.mu.Unlock()
+		if stop != nil {
+			stop() // data is closed: no goroutine for the AfterFunc
+		}
 		cancel(errHandlerDone)
 	}()
 	op := &Op{MessageID: rq.ID(), Context: pc, CallingAE: e.c.CallingAE(), CalledAE: e.c.CalledAE(),

@@ -400,7 +400,9 @@ func TestProtocolViolationsAbort(t *testing.T) {
 	}
 }
 
-// TestAbortEndsHandlers: an abort cancels the running handler's context.
+// TestAbortEndsHandlers: with a window of two operations the handlers run
+// in their own goroutines, and an abort cancels the context of one that
+// does not read.
 func TestAbortEndsHandlers(t *testing.T) {
 	started := make(chan struct{})
 	mux := NewMux(nil)
@@ -409,7 +411,7 @@ func TestAbortEndsHandlers(t *testing.T) {
 		<-ctx.Done()
 		return StatusProcessingFailure
 	})
-	h := start(t, 1, 1, mux, nil)
+	h := start(t, 2, 2, mux, nil)
 	errc := make(chan error, 1)
 	go func() {
 		_, err := h.client.Store(context.Background(), uid.CTImageStorage, "1.2", uid.ExplicitVRLittleEndian, bytes.NewReader(nil), StoreOptions{})

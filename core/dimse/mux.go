@@ -36,9 +36,14 @@ type Op struct {
 	e             *engine
 }
 
-// Handler types, one per service. Each runs in its own goroutine; ctx is
-// cancelled when the association ends or, for C-FIND, C-GET and C-MOVE, when
-// the peer sends C-CANCEL (context.Cause(ctx) is then ErrCancelled). A
+// Handler types, one per service. Each runs in its own goroutine, except
+// C-STORE and C-ECHO handlers on an association whose window allows one
+// operation at a time (no asynchronous operations negotiated): these run on
+// the association's receive goroutine, which does not read the association
+// meanwhile but through a store handler's reads of data; an abort is then
+// seen by the handler's next Read (which fails, and ctx is cancelled). ctx
+// is cancelled when the association ends or, for C-FIND, C-GET and C-MOVE,
+// when the peer sends C-CANCEL (context.Cause(ctx) is then ErrCancelled). A
 // panicking handler is answered with 0110 (processing failure). A handler
 // need not read data to its end: the rest is discarded.
 type (

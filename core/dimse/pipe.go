@@ -55,6 +55,10 @@ type dataPipe struct {
 	back  chan handback // capacity 1: the reader handed back, once
 	ready chan struct{} // capacity 1: wakes a consumer waiting for data
 	space chan struct{} // capacity 1: wakes the loop waiting for queue room
+	// onFail, set before the first Read, is called with Read's error when
+	// ReadPDV fails in place (an operation run on the receive loop cancels
+	// its context with it).
+	onFail func(error)
 
 	mu      sync.Mutex
 	owner   int
@@ -247,7 +251,11 @@ func (p *dataPipe) next() {
 	p.reading = false
 	switch {
 	case err != nil:
-		p.handBack(handback{event: true, err: err}, fmt.Errorf("%w: %w", ErrClosed, err))
+		rerr := fmt.Errorf("%w: %w", ErrClosed, err)
+		p.handBack(handback{event: true, err: err}, rerr)
+		if p.onFail != nil {
+			p.onFail(rerr)
+		}
 	case p.rerr != nil: // closed during ReadPDV: the loop discards v
 		p.handBack(handback{event: true, pdv: v}, nil)
 	case v.Command:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"testing/iotest"
@@ -72,8 +73,9 @@ func TestStoreHandlerPauses(t *testing.T) {
 	h.close(t)
 }
 
-// TestAbortWhileHandlerBusy: while a handler has not read its data set, an
-// abort by the peer still ends the association and the handler's context.
+// TestAbortWhileHandlerBusy: while a handler running in its own goroutine
+// (window of two operations) has not read its data set, an abort by the peer
+// still ends the association and the handler's context.
 func TestAbortWhileHandlerBusy(t *testing.T) {
 	started := make(chan struct{})
 	mux := NewMux(nil)
@@ -82,7 +84,7 @@ func TestAbortWhileHandlerBusy(t *testing.T) {
 		<-ctx.Done()
 		return StatusProcessingFailure
 	})
-	h := start(t, 1, 1, mux, nil)
+	h := start(t, 2, 2, mux, nil)
 	errc := make(chan error, 1)
 	go func() {
 		_, err := h.client.Store(context.Background(), uid.CTImageStorage, "1.2", uid.ExplicitVRLittleEndian, bytes.NewReader(randomBytes(3500)), StoreOptions{})
@@ -104,13 +106,17 @@ func TestAbortWhileHandlerBusy(t *testing.T) {
 	}
 }
 
-// TestAbortWhileHandlerReads: a handler reading its data set in place sees
-// the association's failure as an error wrapping ErrClosed.
+// TestAbortWhileHandlerReads: a handler reading its data set in place (on
+// the receive loop, window of one operation) sees the association's failure
+// as an error wrapping ErrClosed, and its context is cancelled with it.
 func TestAbortWhileHandlerReads(t *testing.T) {
 	readErr := make(chan error, 1)
 	mux := NewMux(nil)
 	mux.HandleCStore(AnySOPClass, func(ctx context.Context, op *Op, rq *CStoreRequest, data io.Reader) Status {
 		_, err := io.Copy(io.Discard, data)
+		if cause := context.Cause(ctx); err != nil && !errors.Is(cause, ErrClosed) {
+			err = fmt.Errorf("read error %v, but context cause %v", err, cause)
+		}
 		readErr <- err
 		return StatusProcessingFailure
 	})

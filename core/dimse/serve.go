@@ -9,8 +9,9 @@ import (
 // Serve performs the requests of an accepted association with mux until the
 // association ends; it is what a ul.ServerOptions.Handler calls. Requests run
 // concurrently within the asynchronous operations window the association
-// granted (one at a time when none was negotiated); responses are sent as
-// their handlers finish. On A-RELEASE-RQ it waits for the running operations,
+// granted (one at a time when none was negotiated: C-STORE and C-ECHO then
+// run on the receive goroutine, see the handler types); responses are sent
+// as their handlers finish. On A-RELEASE-RQ it waits for the running operations,
 // answers A-RELEASE-RP and returns nil; on abort or a protocol violation by
 // the peer (answered with A-ABORT) it cancels the operations' contexts, waits
 // for them and returns the error. ctx bounds the association: when it is
