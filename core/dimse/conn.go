@@ -80,6 +80,10 @@ type engine struct {
 	inline   bool          // the peer's requests run one at a time: C-STORE and C-ECHO run on the receive loop
 	handlers sync.WaitGroup
 
+	// respTimeout bounds each wait for a response to a request we invoked
+	// (the DIMSE timeout); 0 waits as long as the association lives.
+	respTimeout time.Duration
+
 	cur       *assembly // message being received (receive loop only)
 	pendingEv *handback // an event read by a data set's consumer, handled next (receive loop only)
 }
@@ -448,10 +452,15 @@ func (e *engine) send(ctx context.Context, pcID byte, m Message, data io.Reader)
 // the window and returns the call whose channel yields the responses; the
 // caller must call release when it stops listening.
 func (e *engine) invokeRequest(ctx context.Context, pcID byte, rq Request, data io.Reader) (*call, error) {
+	if e.ctx.Err() != nil {
+		return nil, fmt.Errorf("%w: %w", ErrClosed, context.Cause(e.ctx))
+	}
 	select {
 	case e.invoke <- struct{}{}:
 	case <-ctx.Done():
 		return nil, context.Cause(ctx)
+	case <-e.ctx.Done():
+		return nil, fmt.Errorf("%w: %w", ErrClosed, context.Cause(e.ctx))
 	case <-e.done:
 		return nil, e.closedErr()
 	}
@@ -505,6 +514,12 @@ func (c *call) release() { close(c.gone) }
 
 // next waits for the next response of c.
 func (e *engine) next(ctx context.Context, c *call) (delivery, error) {
+	var expired <-chan time.Time
+	if e.respTimeout > 0 {
+		t := time.NewTimer(e.respTimeout)
+		defer t.Stop()
+		expired = t.C
+	}
 	select {
 	case d := <-c.ch:
 		return d, nil
@@ -512,8 +527,22 @@ func (e *engine) next(ctx context.Context, c *call) (delivery, error) {
 		return delivery{}, context.Cause(ctx)
 	case <-e.done:
 		return delivery{}, e.closedErr()
+	case <-expired:
+		// The peer is not answering: the association cannot be trusted to
+		// carry later responses in order, so it is aborted (as dcmtk does
+		// when its DIMSE timeout expires).
+		e.log.Warn("no DIMSE response in time; aborting the association", "timeout", e.respTimeout)
+		err := fmt.Errorf("%w: no response within %v", ErrResponseTimeout, e.respTimeout)
+		e.cancel(err)
+		_ = e.c.Abort(ul.SourceServiceUser, 0)
+		return delivery{}, err
 	}
 }
+
+// ErrResponseTimeout is returned by Client calls when the peer sent no
+// response (final or pending) within ClientOptions.ResponseTimeout; the
+// association is aborted. It matches ul.ErrTimeout with errors.Is.
+var ErrResponseTimeout = fmt.Errorf("dimse: response timeout: %w", ul.ErrTimeout)
 
 func (e *engine) closedErr() error {
 	<-e.done

@@ -43,6 +43,11 @@ type ClientOptions struct {
 	Logger hclog.Logger
 	// CancelTimeout: see DefaultCancelTimeout (used when zero).
 	CancelTimeout time.Duration
+	// ResponseTimeout is the DIMSE timeout: the longest wait for each
+	// response (pending or final) after a request is sent; when it expires
+	// the association is aborted and the call returns ErrResponseTimeout.
+	// Zero waits as long as the association lives.
+	ResponseTimeout time.Duration
 }
 
 // Client is the SCU side of one association. Its methods are safe for
@@ -72,6 +77,7 @@ func newClient(c conn, opt ClientOptions) *Client {
 	}
 	cl := &Client{c: c, opt: opt}
 	cl.e = newEngine(context.Background(), c, opt.Mux, opt.Logger, true)
+	cl.e.respTimeout = opt.ResponseTimeout
 	go func() { _ = cl.e.run() }()
 	return cl
 }
