@@ -76,12 +76,12 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 func echo(ctx context.Context, o echoOptions, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout*time.Duration(o.repeat+2))
 	defer cancel()
-	c, err := dimse.Dial(ctx, o.addr, ul.DialOptions{
+	c, err := dimse.DialWith(ctx, o.addr, ul.DialOptions{
 		CallingAE: o.callingAE, CalledAE: o.called,
 		Contexts:         []ul.ProposedContext{dimse.VerificationContext()},
 		ConnectTimeout:   o.timeout,
 		AssociateTimeout: o.timeout,
-	})
+	}, dimse.ClientOptions{ResponseTimeout: o.timeout})
 	if err != nil {
 		return fmt.Errorf("association with %s: %w", o.addr, err)
 	}
