@@ -39,7 +39,7 @@ func TestMarshalGolden(t *testing.T) {
 			if !json.Valid(got) {
 				t.Fatalf("Marshal() wrote invalid JSON:\n%s", got)
 			}
-			golden(t, tc.name, got)
+			checkGolden(t, tc.name, got)
 			var buf bytes.Buffer
 			if err := Encode(&buf, tc.ds(t), tc.opt); err != nil {
 				t.Fatal(err)
