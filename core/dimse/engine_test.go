@@ -401,28 +401,47 @@ func TestProtocolViolationsAbort(t *testing.T) {
 }
 
 // TestAbortEndsHandlers: with a window of two operations the handlers run
-// in their own goroutines, and an abort cancels the context of one that
-// does not read.
+// in their own goroutines, and an abort by the peer ends the association and
+// the context of a handler that does not read its data set: right away, and
+// after the receive loop has taken the connection back from it.
 func TestAbortEndsHandlers(t *testing.T) {
-	started := make(chan struct{})
-	mux := NewMux(nil)
-	mux.HandleCStore(AnySOPClass, func(ctx context.Context, op *Op, rq *CStoreRequest, data io.Reader) Status {
-		close(started)
-		<-ctx.Done()
-		return StatusProcessingFailure
-	})
-	h := start(t, 2, 2, mux, nil)
-	errc := make(chan error, 1)
-	go func() {
-		_, err := h.client.Store(context.Background(), uid.CTImageStorage, "1.2", uid.ExplicitVRLittleEndian, bytes.NewReader(nil), StoreOptions{})
-		errc <- err
-	}()
-	<-started
-	h.client.Abort()
-	if err := <-errc; !errors.Is(err, ErrClosed) {
-		t.Errorf("Store() after abort: error = %v, want ErrClosed", err)
+	tests := []struct {
+		name  string
+		data  []byte
+		pause time.Duration // before the abort
+	}{
+		{name: "empty data set", data: nil},
+		{name: "unread data set, connection taken back", data: randomBytes(3500), pause: 5 * reclaimInterval},
 	}
-	if err := <-h.serveErr; !errors.Is(err, ul.ErrAborted) {
-		t.Errorf("serve() error = %v, want ErrAborted", err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			started := make(chan struct{})
+			mux := NewMux(nil)
+			mux.HandleCStore(AnySOPClass, func(ctx context.Context, op *Op, rq *CStoreRequest, data io.Reader) Status {
+				close(started)
+				<-ctx.Done()
+				return StatusProcessingFailure
+			})
+			h := start(t, 2, 2, mux, nil)
+			errc := make(chan error, 1)
+			go func() {
+				_, err := h.client.Store(context.Background(), uid.CTImageStorage, "1.2", uid.ExplicitVRLittleEndian, bytes.NewReader(tc.data), StoreOptions{})
+				errc <- err
+			}()
+			<-started
+			time.Sleep(tc.pause)
+			h.client.Abort()
+			if err := <-errc; !errors.Is(err, ErrClosed) {
+				t.Errorf("Store() after abort: error = %v, want ErrClosed", err)
+			}
+			select {
+			case err := <-h.serveErr:
+				if !errors.Is(err, ul.ErrAborted) {
+					t.Errorf("serve() error = %v, want ErrAborted", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("serve did not return after the abort")
+			}
+		})
 	}
 }

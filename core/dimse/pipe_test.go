@@ -73,39 +73,6 @@ func TestStoreHandlerPauses(t *testing.T) {
 	h.close(t)
 }
 
-// TestAbortWhileHandlerBusy: while a handler running in its own goroutine
-// (window of two operations) has not read its data set, an abort by the peer
-// still ends the association and the handler's context.
-func TestAbortWhileHandlerBusy(t *testing.T) {
-	started := make(chan struct{})
-	mux := NewMux(nil)
-	mux.HandleCStore(AnySOPClass, func(ctx context.Context, op *Op, rq *CStoreRequest, data io.Reader) Status {
-		close(started)
-		<-ctx.Done()
-		return StatusProcessingFailure
-	})
-	h := start(t, 2, 2, mux, nil)
-	errc := make(chan error, 1)
-	go func() {
-		_, err := h.client.Store(context.Background(), uid.CTImageStorage, "1.2", uid.ExplicitVRLittleEndian, bytes.NewReader(randomBytes(3500)), StoreOptions{})
-		errc <- err
-	}()
-	<-started
-	time.Sleep(5 * reclaimInterval)
-	h.client.Abort()
-	if err := <-errc; !errors.Is(err, ErrClosed) {
-		t.Errorf("Store() after abort: error = %v, want ErrClosed", err)
-	}
-	select {
-	case err := <-h.serveErr:
-		if !errors.Is(err, ul.ErrAborted) {
-			t.Errorf("serve() error = %v, want ErrAborted", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("serve did not return after the abort")
-	}
-}
-
 // TestAbortWhileHandlerReads: a handler reading its data set in place (on
 // the receive loop, window of one operation) sees the association's failure
 // as an error wrapping ErrClosed, and its context is cancelled with it.
