@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # install-peers.sh: installs the external programs ("peers") that the tests run
-# against: dcmtk, dicom3tools, GDCM tools and pydicom's sample files.
+# against: dcmtk, dicom3tools, GDCM tools, pydicom's sample files and Orthanc.
 #
 # Fast and idempotent: a peer already present is not touched. Installs with
 # apt-get when run as root. When a peer cannot be installed, it prints which
@@ -11,7 +11,7 @@
 # (may assume root; use apt_install), then append <name> to PEERS.
 set -euo pipefail
 
-PEERS=(dcmtk dicom3tools gdcm pydicom)
+PEERS=(dcmtk dicom3tools gdcm pydicom orthanc)
 
 PYDICOM_DATA=/usr/lib/python3/dist-packages/pydicom/data/test_files
 
@@ -32,6 +32,17 @@ skipped_gdcm="tests comparing with GDCM (gdcmconv, JPEG 2000 fixtures)"
 check_pydicom() { [[ -d $PYDICOM_DATA ]]; }
 install_pydicom() { apt_install python3-pydicom; }
 skipped_pydicom="the fallback test corpus (pydicom sample files) and fixture generation in bench/"
+
+# Orthanc: the tests start their own instance on loopback with their own
+# configuration; the packaged service must not run (it would hold port 4242
+# and a database of its own).
+check_orthanc() { have Orthanc; }
+install_orthanc() {
+	apt_install orthanc || return 1
+	if have systemctl; then systemctl disable --now orthanc >/dev/null 2>&1 || true; fi
+	if have service; then service orthanc stop >/dev/null 2>&1 || true; fi
+}
+skipped_orthanc="interoperability tests and benchmarks against Orthanc (C-MOVE to and from it, C-STORE into it)"
 
 # --- helpers ----------------------------------------------------------------
 
@@ -61,7 +72,7 @@ banner() {
 		done
 		echo "!!! Install them with (as root, Debian 12):"
 		echo "!!!   sudo scripts/install-peers.sh"
-		echo "!!! or: sudo apt-get install dcmtk dicom3tools libgdcm-tools python3-pydicom"
+		echo "!!! or: sudo apt-get install dcmtk dicom3tools libgdcm-tools python3-pydicom orthanc"
 		echo "$line"
 	} >&2
 }
