@@ -16,10 +16,10 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/pacsforge/pacs/core/archive"
 	"github.com/pacsforge/pacs/core/config"
 	"github.com/pacsforge/pacs/core/dicom/uid"
 	"github.com/pacsforge/pacs/core/dimse"
+	"github.com/pacsforge/pacs/core/services"
 	"github.com/pacsforge/pacs/core/ul"
 )
 
@@ -46,12 +46,16 @@ type serveOptions struct {
 	asyncOps           int
 	timeouts           config.Timeouts
 	// sopClasses and syntaxes are the configured SOP classes and transfer
-	// syntaxes (nil: every Storage SOP class, defaultStoreSyntaxes).
+	// syntaxes (nil: every Storage SOP class, services.DefaultStoreSyntaxes).
 	sopClasses []string
 	syntaxes   []string
-	// archive, when set, performs C-STORE of every Storage SOP class
-	// accepted; without it only Verification is served.
-	archive *archive.Archive
+	// remotes are the known peers (C-MOVE destinations).
+	remotes []services.Remote
+	// maxFindResults bounds the matches of a C-FIND (0: unlimited).
+	maxFindResults int
+	// archive, when set, serves Storage and Query/Retrieve from it;
+	// without it only Verification is served.
+	archive *archiveStore
 }
 
 // serveOptionsFrom takes the DICOM server's settings from a validated
@@ -67,7 +71,17 @@ func serveOptionsFrom(d *config.DICOM) serveOptions {
 		timeouts:           d.Timeouts(),
 		sopClasses:         d.SOPClassUIDs(),
 		syntaxes:           d.TransferSyntaxUIDs(),
+		maxFindResults:     d.MaxFindResults,
 	}
+}
+
+// remotesFrom takes the known peers from a validated configuration.
+func remotesFrom(cfg *config.Config) []services.Remote {
+	var rs []services.Remote
+	for _, r := range cfg.Remotes {
+		rs = append(rs, services.Remote{AETitle: r.AETitle, Host: r.Host, Port: r.Port})
+	}
+	return rs
 }
 
 // serveFlags are the command-line settings of pacs serve; each overrides
@@ -103,7 +117,12 @@ func runServe(args []string) int {
 	}
 	defer arc.Close()
 	opts := serveOptionsFrom(cfg.DICOM)
-	opts.archive = arc.archive
+	opts.archive = arc
+	opts.remotes = remotesFrom(cfg)
+	if err := startHTTP(ctx, cfg, arc, log); err != nil {
+		log.Error("cannot start the HTTP server", "error", err)
+		return 1
+	}
 	ln, err := net.Listen("tcp", cfg.DICOM.Listen)
 	if err != nil {
 		log.Error("cannot listen", "error", err)
@@ -250,19 +269,17 @@ func newDICOMServer(o serveOptions, log hclog.Logger) *ul.Server {
 		AsyncOps:       ul.AsyncOps{Invoked: o.asyncOps, Performed: o.asyncOps},
 	}
 	if o.archive != nil {
-		syntaxes := o.syntaxes
-		if len(syntaxes) == 0 {
-			syntaxes = defaultStoreSyntaxes()
-		}
-		classes := uid.StorageSOPClasses()
-		if len(o.sopClasses) != 0 {
-			classes = slices.DeleteFunc(slices.Clone(o.sopClasses), func(c string) bool { return !uid.IsStorage(c) })
-		}
-		h := storeHandler(o.archive, log.Named("store"))
-		for _, c := range classes {
-			policy.Syntaxes[c] = syntaxes
-			mux.HandleCStore(c, h)
-		}
+		services.Register(mux, &policy, services.Options{
+			AETitle:        o.aeTitle,
+			Archive:        o.archive.archive,
+			Index:          o.archive.index,
+			Storage:        o.archive.storage,
+			SOPClasses:     o.sopClasses,
+			StoreSyntaxes:  o.syntaxes,
+			Remotes:        o.remotes,
+			MaxFindResults: o.maxFindResults,
+			Logger:         log,
+		})
 	}
 	if len(o.acceptedCallingAEs) != 0 {
 		accepted := make(map[string]bool, len(o.acceptedCallingAEs))

@@ -46,7 +46,7 @@ func startArchiveServer(t *testing.T) *archiveServer {
 		t.Fatal(err)
 	}
 	opts := serveOptionsFrom(cfg.DICOM)
-	opts.archive = st.archive
+	opts.archive = st
 	done := make(chan error, 1)
 	go func() { done <- serveDICOM(ctx, ln, opts, hclog.NewNullLogger()) }()
 	t.Cleanup(func() {

@@ -1,0 +1,60 @@
+package services
+
+import (
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/pacsforge/pacs/core/archive"
+	"github.com/pacsforge/pacs/core/dimse"
+	"github.com/pacsforge/pacs/core/index"
+	"github.com/pacsforge/pacs/core/storage"
+	"github.com/pacsforge/pacs/core/ul"
+)
+
+// Remote is a known DICOM peer: a C-MOVE destination and a target of
+// outgoing associations.
+type Remote struct {
+	AETitle string
+	Host    string
+	Port    int
+}
+
+// Options configure the services of an archive. Archive, Index and Storage
+// are required; the zero value of every other field has a sensible meaning.
+type Options struct {
+	// AETitle is the archive's AE title, the calling AE of the associations
+	// it opens (C-MOVE sub-operations).
+	AETitle string
+	// Archive performs C-STORE.
+	Archive *archive.Archive
+	// Index answers C-FIND and locates the instances to retrieve.
+	Index *index.Index
+	// Storage holds the objects to retrieve.
+	Storage storage.Backend
+	// SOPClasses are the Storage SOP classes accepted for C-STORE; empty
+	// means every Storage SOP class of the registry.
+	SOPClasses []string
+	// StoreSyntaxes are the transfer syntaxes accepted for C-STORE, most
+	// preferred first; empty means DefaultStoreSyntaxes.
+	StoreSyntaxes []string
+	// Remotes are the peers known by AE title: the C-MOVE destinations.
+	Remotes []Remote
+	// MaxFindResults bounds the matches of one C-FIND (0: unlimited).
+	MaxFindResults int
+	// Logger receives the services' log; nil logs nowhere.
+	Logger hclog.Logger
+}
+
+// Register installs the services on mux and adds what they accept to
+// policy (Syntaxes, and the Roles and ExtendedNegotiation hooks they
+// need). C-ECHO is answered by the Mux itself.
+func Register(mux *dimse.Mux, policy *ul.Policy, o Options) {
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
+	if policy.Syntaxes == nil {
+		policy.Syntaxes = map[string][]string{}
+	}
+	registerStorage(mux, policy, o)
+	registerFind(mux, policy, o)
+	registerRetrieve(mux, policy, o)
+}
