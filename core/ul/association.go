@@ -71,6 +71,7 @@ type Association struct {
 	asyncInvoked        int
 	asyncPerformed      int
 	identity            *UserIdentity
+	extended            []ExtendedNegotiation // of the A-ASSOCIATE-AC
 	peerClassUID        string
 	peerVersion         string
 

@@ -207,6 +207,7 @@ func (a *Association) request(ctx context.Context, rq *AssociateRQ) error {
 func (a *Association) accepted(rq *AssociateRQ, ac *AssociateAC) {
 	a.peerMax = ac.UserInfo.MaxLength
 	a.peerClassUID, a.peerVersion = ac.UserInfo.ImplementationClassUID, ac.UserInfo.ImplementationVersionName
+	a.extended = ac.UserInfo.Extended
 	if as := ac.UserInfo.AsyncOps; as != nil && rq.UserInfo.AsyncOps != nil {
 		a.asyncInvoked, a.asyncPerformed = as.Invoked, as.Performed
 	}

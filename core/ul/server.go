@@ -282,6 +282,7 @@ func (a *Association) acceptRQ(ctx context.Context, opt *ServerOptions, over boo
 	a.ourMax = n.ac.UserInfo.MaxLength
 	a.asyncInvoked, a.asyncPerformed = n.async.Invoked, n.async.Performed
 	a.identity = n.identity
+	a.extended = n.ac.UserInfo.Extended
 	if err := a.writeControl(n.ac); err != nil { // Evt7: AE-7
 		a.end(&AbortError{Source: SourceServiceProvider, Local: true, Cause: err})
 		return false
