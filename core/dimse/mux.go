@@ -193,7 +193,7 @@ func (m *Mux) call(ctx context.Context, h any, op *Op, rq Request, data io.Reade
 		w := &SubOpWriter{op: op, pending: func() Response { return &CGetResponse{AffectedSOPClassUID: rq.AffectedSOPClassUID} }}
 		st, n := h.(GetHandler)(ctx, op, rq, id, w)
 		rsp.(*CGetResponse).SubOperations = n
-		return st, rsp, nil
+		return st, rsp, w.finalData()
 	case *CMoveRequest:
 		id, st := readIdentifier(data, op.Context)
 		if st.Code != CodeSuccess {
@@ -202,7 +202,7 @@ func (m *Mux) call(ctx context.Context, h any, op *Op, rq Request, data io.Reade
 		w := &SubOpWriter{op: op, pending: func() Response { return &CMoveResponse{AffectedSOPClassUID: rq.AffectedSOPClassUID} }}
 		st, n := h.(MoveHandler)(ctx, op, rq, id, w)
 		rsp.(*CMoveResponse).SubOperations = n
-		return st, rsp, nil
+		return st, rsp, w.finalData()
 	}
 	res := h.(NHandler)(ctx, op, rq, data)
 	var rspData io.Reader
@@ -350,6 +350,7 @@ func (w *FindWriter) Pending(ctx context.Context, identifier *dicom.Dataset) err
 type SubOpWriter struct {
 	op      *Op
 	pending func() Response
+	final   *dicom.Dataset // see SetFinalIdentifier
 }
 
 // Pending sends a pending response (FF00) with the sub-operation counts.
