@@ -85,7 +85,8 @@ type StoreRequest struct {
 	CallingAE         string // recorded as Source Application Entity Title
 }
 
-// New returns an Archive over opt's index and storage.
+// New returns an Archive over opt's index and storage, after cleaning up
+// what a crash left in the spool directory and storage (Recover).
 func New(opt Options) (*Archive, error) {
 	if opt.Index == nil || opt.Storage == nil || opt.SpoolDir == "" {
 		return nil, errors.New("archive: Index, Storage and SpoolDir are required")
@@ -99,7 +100,11 @@ func New(opt Options) (*Archive, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Archive{opt: opt, log: opt.Logger, locks: map[string]*sopLock{}}, nil
+	a := &Archive{opt: opt, log: opt.Logger, locks: map[string]*sopLock{}}
+	if _, err := a.Recover(context.Background()); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // Store ingests one instance whose data set (without File Meta Information,
@@ -165,6 +170,15 @@ func (a *Archive) Store(ctx context.Context, req StoreRequest, data io.Reader) e
 		}
 	}
 
+	keys := []string{key}
+	if prev.Key != "" && prev.Backend == a.opt.Storage.ID() && prev.Key != key {
+		keys = append(keys, prev.Key) // removed below once the new row is committed
+	}
+	intent, err := a.writeIntent(spool, req.SOPInstanceUID, keys...)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(intent)
 	size, sum, err := a.put(ctx, key, spool)
 	if err != nil {
 		return err
@@ -193,7 +207,7 @@ func (a *Archive) Store(ctx context.Context, req StoreRequest, data io.Reader) e
 		if errors.Is(err, index.ErrDuplicate) {
 			return ErrDuplicate
 		}
-		return fmt.Errorf("index %s: %w", key, err)
+		return fmt.Errorf("index %s: %w", key, indexFull(err))
 	}
 	if res.Existed && (res.Previous.Backend != a.opt.Storage.ID() || res.Previous.Key != key) {
 		if res.Previous.Backend == a.opt.Storage.ID() {
@@ -212,12 +226,12 @@ func (a *Archive) Store(ctx context.Context, req StoreRequest, data io.Reader) e
 func (a *Archive) spool(req StoreRequest, syntax codec.Syntax, data io.Reader) (name string, err error) {
 	f, err := os.CreateTemp(a.opt.SpoolDir, "store-*.dcm")
 	if err != nil {
-		return "", fmt.Errorf("create spool file: %w", err)
+		return "", fmt.Errorf("create spool file: %w", noSpace(err))
 	}
 	name = f.Name()
 	defer func() {
 		if cerr := f.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("close spool file: %w", cerr)
+			err = fmt.Errorf("close spool file: %w", noSpace(cerr))
 		}
 	}()
 	w := bufio.NewWriterSize(f, spoolBufferSize)
@@ -228,13 +242,13 @@ func (a *Archive) spool(req StoreRequest, syntax codec.Syntax, data io.Reader) (
 	// The returned data set writer is not used: the data set is copied as
 	// received.
 	if _, err := part10.NewWriter(w, meta, nil, syntax, nil); err != nil {
-		return name, fmt.Errorf("write file meta information: %w", err)
+		return name, fmt.Errorf("write file meta information: %w", noSpace(err))
 	}
 	if _, err := io.Copy(w, data); err != nil {
-		return name, fmt.Errorf("receive data set: %w", err)
+		return name, fmt.Errorf("receive data set: %w", noSpace(err))
 	}
 	if err := w.Flush(); err != nil {
-		return name, fmt.Errorf("write spool file: %w", err)
+		return name, fmt.Errorf("write spool file: %w", noSpace(err))
 	}
 	return name, nil
 }

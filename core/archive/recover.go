@@ -1,0 +1,174 @@
+package archive
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/pacsforge/pacs/core/index"
+	"github.com/pacsforge/pacs/core/storage"
+)
+
+// intentSuffix ends the name of a store's intent file in the spool
+// directory, beside its spool file.
+const intentSuffix = ".intent"
+
+// maxIntentSize bounds an intent file read at recovery; a larger one is not
+// ours and is removed unread.
+const maxIntentSize = 64 << 10
+
+// intent is what a store in progress may have left in its storage backend:
+// written to the spool directory before the object is put and removed when
+// the store returns. After a crash it tells recovery which objects may be
+// unreferenced: every key it lists that is not the index's current key for
+// the SOP instance.
+type intent struct {
+	SOPInstanceUID string   `json:"sop_instance_uid"`
+	Backend        string   `json:"backend"`
+	Keys           []string `json:"keys"` // the new key, then the replaced one if any
+}
+
+// writeIntent records in the spool directory, beside spool, that this store
+// may leave the objects under keys. The write is not synced: it survives a
+// crash of the process, which is what recovery is for; after a power loss an
+// object may be left without a row, which verification reports as an orphan.
+func (a *Archive) writeIntent(spool, sop string, keys ...string) (string, error) {
+	b, err := json.Marshal(intent{SOPInstanceUID: sop, Backend: a.opt.Storage.ID(), Keys: keys})
+	if err != nil {
+		return "", err
+	}
+	name := spool + intentSuffix
+	if err := os.WriteFile(name, b, 0o644); err != nil {
+		os.Remove(name)
+		return "", fmt.Errorf("write intent file: %w", noSpace(err))
+	}
+	return name, nil
+}
+
+// RecoveryReport counts what Recover cleaned up.
+type RecoveryReport struct {
+	// SpoolFiles is the number of files removed from the spool directory:
+	// data sets and intents of stores interrupted by a crash, never
+	// acknowledged.
+	SpoolFiles int
+	// Objects is the number of stored objects removed because the index
+	// does not reference them: put by an interrupted store before its row
+	// was committed, or replaced by a committed store that had not yet
+	// removed them.
+	Objects int
+}
+
+// Recover cleans up after a crash: for each intent left in the spool
+// directory it removes the objects the index does not reference, then it
+// empties the spool directory. New calls it; it must not run while this or
+// another Archive stores into the same spool directory. An error from the
+// index leaves the intent in place for the next attempt.
+func (a *Archive) Recover(ctx context.Context) (RecoveryReport, error) {
+	var rep RecoveryReport
+	ents, err := os.ReadDir(a.opt.SpoolDir)
+	if err != nil {
+		return rep, fmt.Errorf("read spool directory: %w", err)
+	}
+	// Intents first: their spool files are removed after them.
+	for _, e := range ents {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), intentSuffix) {
+			continue
+		}
+		n, err := a.recoverIntent(ctx, filepath.Join(a.opt.SpoolDir, e.Name()))
+		rep.Objects += n
+		if err != nil {
+			return rep, err
+		}
+		rep.SpoolFiles++
+	}
+	for _, e := range ents {
+		if e.IsDir() || strings.HasSuffix(e.Name(), intentSuffix) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(a.opt.SpoolDir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return rep, fmt.Errorf("remove spool file: %w", err)
+		}
+		rep.SpoolFiles++
+	}
+	if rep.SpoolFiles > 0 || rep.Objects > 0 {
+		a.log.Info("removed what interrupted stores left", "spool_files", rep.SpoolFiles, "objects", rep.Objects)
+	}
+	return rep, nil
+}
+
+// recoverIntent removes the objects of the intent file name that the index
+// does not reference, then the file, and returns how many it removed.
+func (a *Archive) recoverIntent(ctx context.Context, name string) (int, error) {
+	var in intent
+	b, err := os.ReadFile(name)
+	if err == nil && len(b) <= maxIntentSize {
+		err = json.Unmarshal(b, &in)
+	}
+	switch {
+	case err != nil || len(b) > maxIntentSize || in.SOPInstanceUID == "":
+		// Torn by the crash before the store put anything.
+		a.log.Warn("unreadable intent file removed", "file", name, "error", err)
+	case in.Backend != a.opt.Storage.ID():
+		a.log.Warn("intent of another storage backend ignored", "file", name, "backend", in.Backend)
+	default:
+		var current string
+		info, err := a.opt.Index.Instance(ctx, in.SOPInstanceUID)
+		switch {
+		case errors.Is(err, index.ErrNotFound):
+		case err != nil:
+			return 0, fmt.Errorf("recover interrupted store: %w", err)
+		case info.Backend == in.Backend:
+			current = info.Key
+		}
+		removed := 0
+		for _, key := range in.Keys {
+			if key == current || storage.ValidKey(key) != nil {
+				continue
+			}
+			err := a.opt.Storage.Delete(ctx, key)
+			switch {
+			case err == nil:
+				removed++
+				a.log.Debug("unreferenced object removed", "key", key)
+			case !errors.Is(err, storage.ErrNotFound):
+				return removed, fmt.Errorf("recover interrupted store: %w", err)
+			}
+		}
+		if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return removed, fmt.Errorf("remove intent file: %w", err)
+		}
+		return removed, nil
+	}
+	if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return 0, fmt.Errorf("remove intent file: %w", err)
+	}
+	return 0, nil
+}
+
+// noSpace marks a local file system's "no space" (ENOSPC, EDQUOT) as
+// storage.ErrInsufficientSpace, so the spool filling up is answered like
+// the storage backend filling up.
+func noSpace(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w: %w", storage.ErrInsufficientSpace, err)
+	}
+	return err
+}
+
+// indexFull marks the index database's "database or disk is full" (SQLite
+// result code SQLITE_FULL, 13) as storage.ErrInsufficientSpace.
+func indexFull(err error) error {
+	var coded interface{ Code() int }
+	if errors.As(err, &coded) && coded.Code()&0xff == sqliteFull {
+		return fmt.Errorf("%w: %w", storage.ErrInsufficientSpace, err)
+	}
+	return err
+}
+
+// sqliteFull is SQLite's primary result code SQLITE_FULL.
+const sqliteFull = 13

@@ -1,0 +1,163 @@
+package archive
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/pacsforge/pacs/core/index"
+	"github.com/pacsforge/pacs/core/storage"
+)
+
+// TestRecover: what a crash left in the spool directory is removed when the
+// archive is opened again, and so are the objects the index does not
+// reference; indexed objects stay.
+func TestRecover(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t, index.DuplicateOverwrite)
+	req, data := sample(t)
+	if err := fx.arc.Store(ctx, req, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	info, err := fx.ix.Instance(ctx, req.SOPInstanceUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(key string) {
+		t.Helper()
+		if _, _, err := fx.store.Put(ctx, key, strings.NewReader("left by a crash")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spool := filepath.Join(fx.dir, "spool")
+	writeIntent := func(name string, in intent) {
+		t.Helper()
+		b, _ := json.Marshal(in)
+		if err := os.WriteFile(filepath.Join(spool, name+intentSuffix), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(spool, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A store of a new instance put its object but did not commit its row.
+	put("1/2/3.dcm")
+	writeIntent("store-1.dcm", intent{SOPInstanceUID: "1.2.3", Backend: fx.store.ID(), Keys: []string{"1/2/3.dcm"}})
+	// A replacing store committed its row but did not remove the object it
+	// replaced.
+	put("old/replaced.dcm")
+	writeIntent("store-2.dcm", intent{SOPInstanceUID: req.SOPInstanceUID, Backend: fx.store.ID(), Keys: []string{info.Key, "old/replaced.dcm"}})
+	// A replacing store put its object but did not commit: the indexed
+	// object stays.
+	put("new/not-committed.dcm")
+	writeIntent("store-3.dcm", intent{SOPInstanceUID: req.SOPInstanceUID, Backend: fx.store.ID(), Keys: []string{"new/not-committed.dcm", info.Key}})
+	// Torn intent, plain spool files, an intent of another backend.
+	os.WriteFile(filepath.Join(spool, "store-4.dcm"+intentSuffix), []byte(`{"sop_inst`), 0o644)
+	os.WriteFile(filepath.Join(spool, "store-5.dcm"), data[:100], 0o644)
+	put("other/backend.dcm")
+	writeIntent("store-6.dcm", intent{SOPInstanceUID: "1.2.4", Backend: "elsewhere", Keys: []string{"other/backend.dcm"}})
+
+	var logs bytes.Buffer
+	a, err := New(Options{Index: fx.ix, Storage: fx.store, SpoolDir: spool,
+		Logger: hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Info})})
+	if err != nil {
+		t.Fatalf("New() after a crash: %v", err)
+	}
+	if ents, _ := os.ReadDir(spool); len(ents) != 0 {
+		t.Errorf("spool holds %d files after recovery", len(ents))
+	}
+	got := fx.objects(t)
+	want := []string{info.Key, "other/backend.dcm"}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("objects after recovery = %q, want %q", got, want)
+	}
+	if want := "spool_files=10 objects=3"; !strings.Contains(logs.String(), want) {
+		t.Errorf("log lacks %q:\n%s", want, logs.String())
+	}
+	// Nothing left: a second recovery finds nothing and logs nothing.
+	logs.Reset()
+	rep, err := a.Recover(ctx)
+	if err != nil || rep != (RecoveryReport{}) || logs.Len() != 0 {
+		t.Errorf("second Recover() = %+v, %v (log %q), want nothing done", rep, err, logs.String())
+	}
+}
+
+// TestRecoverIndexError: when the index cannot say which object is
+// current, recovery removes nothing and New fails.
+func TestRecoverIndexError(t *testing.T) {
+	fx := newFixture(t, index.DuplicateOverwrite)
+	spool := filepath.Join(fx.dir, "spool")
+	b, _ := json.Marshal(intent{SOPInstanceUID: "1.2.3", Backend: fx.store.ID(), Keys: []string{"1/2/3.dcm"}})
+	os.WriteFile(filepath.Join(spool, "store-1.dcm"+intentSuffix), b, 0o644)
+	if _, _, err := fx.store.Put(context.Background(), "1/2/3.dcm", strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	fx.ix.Close()
+	if _, err := New(Options{Index: fx.ix, Storage: fx.store, SpoolDir: spool}); err == nil {
+		t.Fatal("New() with a closed index and an intent to resolve succeeded")
+	}
+	if got := fx.objects(t); len(got) != 1 {
+		t.Errorf("objects = %q, want the one the intent names kept", got)
+	}
+}
+
+type codedError int
+
+func (e codedError) Error() string { return fmt.Sprintf("code %d", int(e)) }
+func (e codedError) Code() int     { return int(e) }
+
+func TestSpaceErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		err    error
+		mapErr func(error) error
+		want   bool
+	}{
+		{name: "spool ENOSPC", err: &os.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC}, mapErr: noSpace, want: true},
+		{name: "spool EDQUOT", err: syscall.EDQUOT, mapErr: noSpace, want: true},
+		{name: "spool other", err: syscall.EIO, mapErr: noSpace},
+		{name: "index full", err: fmt.Errorf("commit: %w", codedError(13)), mapErr: indexFull, want: true},
+		{name: "index full extended", err: codedError(13 | 1<<8), mapErr: indexFull, want: true},
+		{name: "index busy", err: codedError(5), mapErr: indexFull},
+		{name: "index plain", err: errors.New("x"), mapErr: indexFull},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.mapErr(tc.err)
+			if errors.Is(got, storage.ErrInsufficientSpace) != tc.want {
+				t.Errorf("mapped %v to %v; ErrInsufficientSpace want %v", tc.err, got, tc.want)
+			}
+			if !errors.Is(got, tc.err) {
+				t.Errorf("mapped error %v lost %v", got, tc.err)
+			}
+		})
+	}
+}
+
+// TestStoreLeavesNoIntent: a store's intent file is gone when it returns.
+func TestStoreLeavesNoIntent(t *testing.T) {
+	fx := newFixture(t, index.DuplicateOverwrite)
+	req, data := sample(t)
+	for range 2 { // the second replaces the first
+		if err := fx.arc.Store(context.Background(), req, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ents, _ := os.ReadDir(filepath.Join(fx.dir, "spool")); len(ents) != 0 {
+		t.Errorf("spool holds %d files after the stores", len(ents))
+	}
+	if got := fx.objects(t); len(got) != 1 {
+		t.Errorf("objects = %q, want one", got)
+	}
+}
