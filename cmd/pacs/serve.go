@@ -123,7 +123,7 @@ func runServe(args []string) int {
 		log.Error("cannot start the HTTP server", "error", err)
 		return 1
 	}
-	ln, err := net.Listen("tcp", cfg.DICOM.Listen)
+	ln, err := listenDICOM(cfg.DICOM.Listen)
 	if err != nil {
 		log.Error("cannot listen", "error", err)
 		return 1
