@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/pacsforge/pacs/core/dicom"
+	"github.com/pacsforge/pacs/core/ul"
 )
 
 // SetFinalIdentifier sets the identifier sent with the final response of
@@ -22,3 +23,9 @@ func (w *SubOpWriter) finalData() io.Reader {
 	}
 	return encodeReader(w.final, w.op.Context)
 }
+
+// Contexts returns the presentation contexts of the association the request
+// came on, accepted and rejected, with the roles negotiated: a C-GET
+// handler picks there the contexts on which the requestor accepted the SCP
+// role (ul.PresentationContext.SCPRole) for its sub-operations.
+func (w *SubOpWriter) Contexts() []ul.PresentationContext { return w.op.e.c.Contexts() }
