@@ -10,7 +10,9 @@ import (
 )
 
 func TestMoveContexts(t *testing.T) {
-	loc := func(class, ts string) index.Location { return index.Location{SOPClassUID: class, TransferSyntaxUID: ts} }
+	loc := func(class, ts string) index.Location {
+		return index.Location{SOPClassUID: class, TransferSyntaxUID: ts}
+	}
 	tests := []struct {
 		name string
 		locs []index.Location
