@@ -2,6 +2,10 @@
 //
 //	pacs dump [--json] [--raw] [-L] FILE...   print data sets like dcmdump
 //	pacs echo [-aet A] [-aec B] [--repeat N] [--timeout D] [-v] HOST PORT
+//	pacs store [-aet A] [-aec B] [-j N] [--timeout D] HOST PORT FILE|DIR...
+//	pacs find [-aet A] [-aec B] [-P|-S] [-L LEVEL] [-k KEY=VALUE]... [--json] HOST PORT
+//	pacs move [-aet A] [-aec B] -aem DEST [-P|-S] [-L LEVEL] [-k KEY=VALUE]... HOST PORT
+//	pacs get [-aet A] [-aec B] [-P|-S] [-L LEVEL] [-k KEY=VALUE]... [-od DIR] HOST PORT
 //	pacs serve [--config FILE] [--ae-title FORGE] [--port 11112] [--data-dir D] [--strict-ae] [-log-level L] [-log-json]
 //	pacs verify [--data-dir D | --config FILE]
 //	pacs config validate FILE... | pacs config defaults
@@ -23,6 +27,10 @@ func commands() []command {
 	return []command{
 		{name: "dump", summary: "print DICOM files (dcmdump layout, or DICOM JSON with --json)", run: runDump},
 		{name: "echo", summary: "send C-ECHO to a DICOM peer (like echoscu)", run: runEcho},
+		{name: "store", summary: "send DICOM files and folders with C-STORE (like storescu)", run: runStore},
+		{name: "find", summary: "query a DICOM peer with C-FIND (like findscu)", run: runFind},
+		{name: "move", summary: "ask a DICOM peer to send matches to an AE with C-MOVE (like movescu)", run: runMove},
+		{name: "get", summary: "retrieve matches from a DICOM peer with C-GET into a folder (like getscu)", run: runGet},
 		{name: "serve", summary: "run the DICOM server (C-ECHO, C-STORE; AE FORGE, port 11112)", run: runServe},
 		{name: "verify", summary: "check that the index and the stored objects agree", run: runVerify},
 		{name: "config", summary: "check configuration files, or print the defaults as HCL", run: runConfig},
