@@ -188,7 +188,9 @@ func TestQueryIdentifier(t *testing.T) {
 	}{
 		{name: "default level", q: queryFlags{keys: keyList{"PatientName=Doe^*", "StudyDate"}}, wantLevel: "STUDY",
 			wantKeys: []string{"PatientName", "StudyDate"},
-			check:    func(ds *dicom.Dataset) bool { return ds.String(dicom.PatientName) == "Doe^*" && ds.Contains(dicom.StudyDate) }},
+			check: func(ds *dicom.Dataset) bool {
+				return ds.String(dicom.PatientName) == "Doe^*" && ds.Contains(dicom.StudyDate)
+			}},
 		{name: "level from key", q: queryFlags{keys: keyList{"0008,0052=SERIES", "0020,000E"}}, wantLevel: "SERIES",
 			wantKeys: []string{"0020,000E"}},
 		{name: "sequence path", q: queryFlags{level: "image", keys: keyList{"ReferencedStudySequence.ReferencedSOPInstanceUID"}}, wantLevel: "IMAGE",
