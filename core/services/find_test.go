@@ -352,7 +352,7 @@ func TestFindMatching(t *testing.T) {
 			q:    ident(t, ser, nil, kv{dicom.Modality, "CT"}, kv{dicom.PatientID, "P2"}),
 			want: []string{seriesUID("2.1", "1")}},
 		{name: "image hierarchical", c: plain, class: studyRootFind, key: dicom.SOPInstanceUID,
-			q: ident(t, img, nil, kv{dicom.StudyInstanceUID, studyUID("1.1")}, kv{dicom.SeriesInstanceUID, seriesUID("1.1", "2")}, kv{dicom.SOPInstanceUID, ""}),
+			q:    ident(t, img, nil, kv{dicom.StudyInstanceUID, studyUID("1.1")}, kv{dicom.SeriesInstanceUID, seriesUID("1.1", "2")}, kv{dicom.SOPInstanceUID, ""}),
 			want: []string{sopUID("1.1", "2", 1), sopUID("1.1", "2", 2)}},
 		{name: "image list of UIDs", c: plain, class: patientRootFind, key: dicom.SOPInstanceUID,
 			q: ident(t, img, nil, kv{dicom.PatientID, "P1"}, kv{dicom.StudyInstanceUID, studyUID("1.1")}, kv{dicom.SeriesInstanceUID, seriesUID("1.1", "1")},
