@@ -65,7 +65,7 @@ func TestScale(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer out.Close()
-		fmt.Fprintln(out, "batch\tinstances\tseconds\tus_per_instance\tcommits\tdb_mib\twal_mib\theap_mib")
+		fmt.Fprintln(out, "batch\tinstances\tseconds\tus_per_instance\tcommits\tdb_mib\twal_mib\theap_mib\tload1")
 	}
 
 	gen := newScaleGen(2026)
@@ -81,8 +81,8 @@ func TestScale(t *testing.T) {
 		if out != nil {
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
-			fmt.Fprintf(out, "%d\t%d\t%.3f\t%.1f\t%d\t%.1f\t%.1f\t%.0f\n", len(secs), done, d, d*1e6/float64(n),
-				ix.Stats().Batches-prevCommits, fileMiB(path), fileMiB(path+"-wal"), float64(ms.HeapInuse)/(1<<20))
+			fmt.Fprintf(out, "%d\t%d\t%.3f\t%.1f\t%d\t%.1f\t%.1f\t%.0f\t%s\n", len(secs), done, d, d*1e6/float64(n),
+				ix.Stats().Batches-prevCommits, fileMiB(path), fileMiB(path+"-wal"), float64(ms.HeapInuse)/(1<<20), loadAverage())
 			out.Sync()
 		}
 	}
@@ -162,6 +162,20 @@ func scaleEnvInt(t *testing.T, name string, def int) int {
 		t.Fatalf("%s=%q is not a positive number", name, s)
 	}
 	return n
+}
+
+// loadAverage returns the machine's one-minute load average ("" where
+// /proc/loadavg is missing): the machine is shared, the curve is read with it.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
 }
 
 func fileMiB(path string) float64 {

@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# run.sh: C-STORE ingest and C-FIND, pacs serve against dcmtk storescp and
+# Orthanc, driven by the same dcmtk client over loopback.
+#
+# Corpora (generated once into $CACHE, default ~/.cache/pacs-bench/ingest,
+# from the header of a real CT file with new UIDs; see main.go):
+#   ct    2,000 CT slices of 512x512 16-bit pixels (~0.5 MB each, 8 studies)
+#   tiny  5,000 small objects (~2 KB, studies of 50)
+#   find  10,000 studies of one small object (varied names and dates)
+# Ingest: every server is started fresh, empty, for each measurement, and
+# stopped afterwards (SIGTERM, then wait); storescu sends the corpus over 1
+# association, or over 4 at once (4 storescu processes, whole studies each).
+# The servers:
+#   storescp  dcmtk storescp -od DIR (--fork for 4 associations; it has no
+#             option to fsync what it writes, so it never syncs)
+#   orthanc   Orthanc with its defaults (SyncStorageArea: files are synced;
+#             index in SQLite), on loopback ports of its own
+#   pacs      pacs serve (built from this tree) with a temp data directory:
+#             files synced, index committed with synchronous=FULL
+# All three announce a maximum PDU length of 65536 (storescp and Orthanc
+# default to 16384). Rounds are interleaved (round 1 of every case, then
+# round 2, ...) so that load changes on the shared machine hit every case
+# alike; the best round of each case is kept. Peak memory is VmHWM from
+# /proc/PID/status just before the server is stopped (for storescp --fork,
+# the parent process only).
+# C-FIND: the find corpus is loaded into a fresh Orthanc and pacs serve, then
+# one study-level query (PatientName SMITH* and a StudyDate range) is sent
+# with findscu $FINDS times (default 20) to each, alternating; the median of
+# findscu's wall time is reported, and the two must return the same matches.
+#
+# Needs: Go, dcmtk (storescu storescp findscu), Orthanc, and a CT file (the
+# shared corpus's CT_small.dcm, or pydicom's): scripts/install-peers.sh.
+# Environment: NCT, NTINY, NSTUDIES (corpus sizes, for a quick run with
+# another CACHE), ROUNDS (default 3), CASES (default "ct:1 ct:4 tiny:1 tiny:4"),
+# SERVERS (default "storescp orthanc pacs"), FIND=0 skips C-FIND, FINDS,
+# PORT (first port tried, default 11300), CACHE, PACS (a pacs binary to use
+# instead of building one), OUT (default bench/out/ingest), KEEP=1 keeps the
+# work directory.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+ROUNDS=${ROUNDS:-3}
+CASES=${CASES:-"ct:1 ct:4 tiny:1 tiny:4"}
+SERVERS=${SERVERS:-"storescp orthanc pacs"}
+FIND=${FIND:-1}
+FINDS=${FINDS:-20}
+PORT=${PORT:-11300}
+CACHE=${CACHE:-$HOME/.cache/pacs-bench/ingest}
+OUT=${OUT:-$root/bench/out/ingest}
+export TCP_NODELAY=1 # Debian's dcmtk and Orthanc leave Nagle's algorithm on otherwise
+export GOFLAGS=${GOFLAGS:--buildvcs=false}
+
+for tool in storescu storescp findscu Orthanc curl; do
+	command -v $tool >/dev/null || { echo "run.sh: $tool missing: run scripts/install-peers.sh" >&2; exit 1; }
+done
+mkdir -p "$OUT" "$CACHE"
+work=$(mktemp -d)
+server_pid=
+kept_pids=()
+cleanup() {
+	for p in $server_pid "${kept_pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
+	[[ ${KEEP:-0} == 1 ]] && echo "work directory: $work" >&2 || rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The binaries and the corpora.
+(cd "$root" && go build -o "$work/ingestbench" ./bench/ingest)
+if [[ -z ${PACS:-} ]]; then
+	(cd "$root" && go build -o "$work/pacs" ./cmd/pacs)
+	PACS=$work/pacs
+fi
+if [[ ! -f $CACHE/done ]]; then
+	src=$root/../shared/testdata/dicom/transfer-syntax/explicit-vr-le/CT_small.dcm
+	[[ -f $src ]] || src=/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm
+	echo "run.sh: writing the corpora to $CACHE from $src" >&2
+	rm -rf "${CACHE:?}"/{ct,tiny,find}
+	"$work/ingestbench" gen -src "$src" -out "$CACHE" -ct "${NCT:-2000}" -tiny "${NTINY:-5000}" -studies "${NSTUDIES:-10000}" -split 4
+	touch "$CACHE/done"
+fi
+declare -A count bytes
+for c in ct tiny find; do
+	count[$c]=$(find "$CACHE/$c" -name '*.dcm' | wc -l)
+	bytes[$c]=$(du -cb "$CACHE/$c" | tail -1 | cut -f1)
+done
+
+port_free() { ! (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
+# free_port VAR: sets VAR to the next free port from $next_port on.
+next_port=$PORT
+free_port() {
+	while ! port_free $next_port; do next_port=$((next_port + 1)); done
+	printf -v "$1" %d $next_port
+	next_port=$((next_port + 1))
+	((next_port < PORT + 2000)) || next_port=$PORT
+}
+wait_port() {
+	for _ in $(seq 400); do
+		port_free "$1" || return 0
+		kill -0 "$server_pid" 2>/dev/null || { echo "run.sh: server died:" >&2; tail -20 "$work/server.log" >&2; exit 1; }
+		sleep 0.05
+	done
+	echo "run.sh: nothing listens on port $1" >&2
+	exit 1
+}
+
+# start NAME PAR: starts a fresh, empty server; sets server_pid, dport, data.
+start() {
+	local name=$1 par=$2
+	data=$work/data-$name
+	rm -rf "$data"
+	mkdir -p "$data"
+	free_port dport
+	case $name in
+	storescp)
+		local fork=()
+		((par > 1)) && fork=(--fork)
+		storescp "${fork[@]}" --max-pdu 65536 -od "$data" "$dport" >"$work/server.log" 2>&1 &
+		;;
+	orthanc)
+		free_port hport
+		cat >"$data/orthanc.json" <<-EOF
+			{
+			  "Name": "BENCH-ORTHANC", "StorageDirectory": "$data/db", "IndexDirectory": "$data/db",
+			  "Plugins": [], "HttpPort": $hport, "RemoteAccessAllowed": false,
+			  "AuthenticationEnabled": false, "DicomAet": "ORTHANC", "DicomPort": $dport,
+			  "DicomCheckCalledAet": false, "DicomAlwaysAllowEcho": true, "DicomAlwaysAllowStore": true,
+			  "DicomAlwaysAllowFind": true, "UnknownSopClassAccepted": true,
+			  "MaximumPduLength": 65536, "StableAge": 3600
+			}
+		EOF
+		mkdir -p "$data/log"
+		Orthanc --logdir="$data/log" "$data/orthanc.json" >"$work/server.log" 2>&1 &
+		;;
+	pacs)
+		free_port hport
+		cat >"$data/pacs.hcl" <<-EOF
+			data_dir = "$data/archive"
+			log { level = "warn" }
+			dicom {
+			  ae_title = "FORGE"
+			  listen   = "127.0.0.1:$dport"
+			}
+			http { listen = "127.0.0.1:$hport" }
+		EOF
+		"$PACS" serve --config "$data/pacs.hcl" >"$work/server.log" 2>&1 &
+		;;
+	esac
+	server_pid=$!
+	wait_port "$dport"
+}
+
+# stop: sets m to the server's peak RSS in MiB, stops it and waits until it
+# is gone.
+stop() {
+	m=$(($(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status") / 1024))
+	kill -TERM "$server_pid"
+	wait "$server_pid" 2>/dev/null || true
+	server_pid=
+}
+
+# stored NAME: prints the number of objects the server holds.
+stored() {
+	case $1 in
+	storescp) find "$data" -type f | wc -l ;;
+	orthanc) curl -s "http://127.0.0.1:$hport/statistics" | tr -d ' \n' | sed 's/.*"CountInstances":\([0-9]*\).*/\1/' ;;
+	pacs) find "$data/archive" -type f -name '*.dcm' | wc -l ;;
+	esac
+}
+
+# send CORPUS PAR: storescu over PAR associations at once.
+send() {
+	local corpus=$1 par=$2 pids=() k rc=0
+	if ((par == 1)); then
+		storescu -aec ANY-SCP -R +sd +r 127.0.0.1 "$dport" "$CACHE/$corpus" >"$work/client.log" 2>&1 || rc=$?
+	else
+		for k in $(seq 0 $((par - 1))); do
+			storescu -aec ANY-SCP -R +sd 127.0.0.1 "$dport" "$CACHE/$corpus/$k" >"$work/client-$k.log" 2>&1 &
+			pids+=($!)
+		done
+		for k in "${pids[@]}"; do wait "$k" || rc=$?; done
+	fi
+	((rc == 0)) || { echo "run.sh: storescu failed ($corpus, $par)" >&2; cat "$work"/client*.log | tail -5 >&2; exit 1; }
+}
+
+now() { date +%s.%N; }
+
+declare -A best mem
+raw=$OUT/raw.tsv
+printf 'round\tserver\tcorpus\tassociations\tseconds\tinstances_per_s\tvmhwm_mib\n' >"$raw"
+echo "ingest bench: ${count[ct]} CT slices ($((bytes[ct] / 1048576)) MiB), ${count[tiny]} tiny objects, $ROUNDS rounds, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for r in $(seq "$ROUNDS"); do
+	for c in $CASES; do
+		corpus=${c%:*} par=${c#*:}
+		for s in $SERVERS; do
+			start "$s" "$par"
+			t0=$(now)
+			send "$corpus" "$par"
+			t1=$(now)
+			secs=$(echo "$t1 - $t0" | bc -l)
+			n=$(stored "$s")
+			stop
+			[[ $n == "${count[$corpus]}" ]] || { echo "run.sh: $s holds $n objects after $c, want ${count[$corpus]}" >&2; tail -20 "$work/server.log" >&2; exit 1; }
+			printf '%d\t%s\t%s\t%d\t%.3f\t%.1f\t%d\n' "$r" "$s" "$corpus" "$par" "$secs" "$(echo "$n / $secs" | bc -l)" "$m" | tee -a "$raw" >&2
+			k="$s $c"
+			if [[ -z ${best[$k]:-} ]] || (($(echo "$secs < ${best[$k]}" | bc -l))); then best[$k]=$secs; fi
+			if [[ -z ${mem[$k]:-} ]] || ((m > mem[$k])); then mem[$k]=$m; fi
+			rm -rf "$data"
+		done
+	done
+done
+
+# C-FIND: load the find corpus into Orthanc and pacs, then query both.
+declare -A find_ms find_n load_s find_mem
+if [[ $FIND == 1 ]]; then
+	query=(-S -k QueryRetrieveLevel=STUDY -k 'PatientName=SMITH*' -k StudyDate=20170101-20191231
+		-k StudyInstanceUID -k PatientID -k StudyDescription -k AccessionNumber -k ModalitiesInStudy)
+	declare -A fdir fport fpid
+	for s in orthanc pacs; do
+		start "$s" 4
+		t0=$(now)
+		send find 4
+		t1=$(now)
+		load_s[$s]=$(echo "$t1 - $t0" | bc -l)
+		n=$(stored "$s")
+		[[ $n == "${count[find]}" ]] || { echo "run.sh: $s holds $n objects after the find corpus, want ${count[find]}" >&2; exit 1; }
+		fport[$s]=$dport fpid[$s]=$server_pid fdir[$s]=$data
+		cp "$work/server.log" "$work/server-$s.log"
+		kept_pids+=("$server_pid")
+		server_pid= # kept running; stopped below
+	done
+	for s in orthanc pacs; do
+		if ! findscu -aec ANY-SCP -v "${query[@]}" 127.0.0.1 "${fport[$s]}" >"$work/find-$s.log" 2>&1; then
+			find_n[$s]=failed
+			echo "run.sh: findscu against $s failed:" >&2
+			tail -5 "$work/find-$s.log" >&2
+		else
+			find_n[$s]=$(grep -c 'Find Response:.*(Pending)' "$work/find-$s.log" || true)
+		fi
+	done
+	declare -A times
+	for _ in $(seq "$FINDS"); do
+		for s in orthanc pacs; do
+			[[ ${find_n[$s]} == failed ]] && continue
+			t0=$(now)
+			findscu -aec ANY-SCP "${query[@]}" 127.0.0.1 "${fport[$s]}" >/dev/null 2>&1
+			t1=$(now)
+			times[$s]+="$(echo "($t1 - $t0) * 1000" | bc -l) "
+		done
+	done
+	for s in orthanc pacs; do
+		[[ ${find_n[$s]} == failed ]] || find_ms[$s]=$(echo ${times[$s]} | tr ' ' '\n' | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+		find_mem[$s]=$(($(awk '/VmHWM/ {print $2}' "/proc/${fpid[$s]}/status") / 1024))
+		kill -TERM "${fpid[$s]}"
+		wait "${fpid[$s]}" 2>/dev/null || true
+	done
+fi
+
+{
+	echo "Forge PACS ingest, $(date -u +%Y-%m-%dT%H:%MZ), $(go version | cut -d' ' -f3-), $(nproc) cores, load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "storescu (dcmtk $(storescu --version 2>&1 | head -1 | grep -o '[0-9.]*' | head -1)) -> storescp -od / Orthanc $(Orthanc --version 2>&1 | head -1 | awk '{print $2}') / pacs serve; best of $ROUNDS interleaved rounds"
+	echo
+	printf '%-6s %5s | %-22s | %-22s | %-22s | %9s %9s\n' corpus assoc "storescp inst/s (MiB)" "orthanc inst/s (MiB)" "pacs inst/s (MiB)" pacs/scp pacs/orth
+	for c in $CASES; do
+		corpus=${c%:*} par=${c#*:}
+		line=$(printf '%-6s %5s' "$corpus" "$par")
+		for s in storescp orthanc pacs; do
+			if [[ -n ${best["$s $c"]:-} ]]; then
+				line+=$(printf ' | %10.1f (%4d MiB)  ' "$(echo "${count[$corpus]} / ${best["$s $c"]}" | bc -l)" "${mem["$s $c"]}")
+			else
+				line+=$(printf ' | %-22s' -)
+			fi
+		done
+		ratio() { [[ -n ${best["$1 $c"]:-} && -n ${best["pacs $c"]:-} ]] && printf '%8.2fx' "$(echo "${best["$1 $c"]} / ${best["pacs $c"]}" | bc -l)" || printf '%9s' -; }
+		echo "$line | $(ratio storescp) $(ratio orthanc)"
+	done
+	if [[ $FIND == 1 ]]; then
+		echo
+		echo "C-FIND, STUDY level, PatientName=SMITH* and StudyDate=20170101-20191231, over ${count[find]} studies; findscu wall time, median of $FINDS"
+		for s in orthanc pacs; do
+			printf '%-8s load %6.1f s (%6.1f studies/s), %s matches, median %s ms, peak RSS %d MiB\n' "$s" "${load_s[$s]}" \
+				"$(echo "${count[find]} / ${load_s[$s]}" | bc -l)" "${find_n[$s]}" "${find_ms[$s]:-n/a}" "${find_mem[$s]}"
+		done
+		if [[ -n ${find_ms[pacs]:-} && -n ${find_ms[orthanc]:-} ]]; then
+			printf 'C-FIND latency pacs/orthanc: %.2f (aim <= 0.2)\n' "$(echo "${find_ms[pacs]} / ${find_ms[orthanc]}" | bc -l)"
+		fi
+	fi
+} | tee "$OUT/summary.txt"
+echo "ingest bench: per-round figures in $raw, summary in $OUT/summary.txt" >&2
