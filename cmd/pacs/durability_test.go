@@ -1,0 +1,282 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pacsforge/pacs/core/dicom"
+	"github.com/pacsforge/pacs/core/dicom/codec"
+	"github.com/pacsforge/pacs/core/dicom/part10"
+	"github.com/pacsforge/pacs/core/dicom/uid"
+	"github.com/pacsforge/pacs/core/index"
+	"github.com/pacsforge/pacs/internal/peertest"
+)
+
+// smallSendable returns the smallest corpus file in Explicit VR Little
+// Endian that storescu can send: it is sent unchanged.
+func smallSendable(t *testing.T) sendable {
+	t.Helper()
+	var best sendable
+	var bestSize int64
+	for _, f := range sendableCorpus(t) {
+		fi, err := os.Stat(f.path)
+		if err != nil || f.ts != uid.ExplicitVRLittleEndian || f.ds.Get(dicom.PixelData) == nil {
+			continue
+		}
+		if best.path == "" || fi.Size() < bestSize {
+			best, bestSize = f, fi.Size()
+		}
+	}
+	if best.path == "" {
+		t.Skip("no Explicit VR Little Endian image in the corpus")
+	}
+	return best
+}
+
+// syntheticCopies writes n copies of src to dir, each with new Study,
+// Series and SOP Instance UIDs (a study per copy), named prefix-i.dcm, and
+// returns them.
+func syntheticCopies(t *testing.T, src sendable, dir, prefix string, n int) []sendable {
+	t.Helper()
+	class := src.ds.String(dicom.SOPClassUID)
+	syntax, _ := codec.LookupSyntax(src.ts)
+	out := make([]sendable, 0, n)
+	for i := range n {
+		ds := src.ds.Clone()
+		base := fmt.Sprintf("2.25.%d%09d%d", time.Now().UnixNano(), rand.Uint32N(1e9), i)
+		for j, tag := range []dicom.Tag{dicom.StudyInstanceUID, dicom.SeriesInstanceUID, dicom.SOPInstanceUID} {
+			if err := ds.SetString(tag, base+"."+strconv.Itoa(j+1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		inst := ds.String(dicom.SOPInstanceUID)
+		path := filepath.Join(dir, fmt.Sprintf("%s-%d.dcm", prefix, i))
+		var buf bytes.Buffer
+		err := part10.Write(&buf, &part10.File{Meta: part10.NewMeta(class, inst, src.ts), Syntax: syntax, Dataset: ds})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, sendable{path: path, inst: inst, ts: src.ts, ds: ds})
+	}
+	return out
+}
+
+// ackedFiles returns the files that storescu -v reports as stored with
+// status Success: the "Sending file:" line before each "Received Store
+// Response (Success)" line.
+func ackedFiles(out string) []string {
+	var acked []string
+	var current string
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		line := sc.Text()
+		if _, f, ok := strings.Cut(line, "Sending file: "); ok {
+			current = f
+			continue
+		}
+		if strings.Contains(line, "Received Store Response (Success)") && current != "" {
+			acked = append(acked, current)
+			current = ""
+		}
+	}
+	return acked
+}
+
+// runStorescus runs one storescu -v per group of files concurrently
+// against port, sends on acks (without blocking) each time one reports a
+// successful store, and returns their outputs once they have all exited.
+func runStorescus(t *testing.T, port int, groups [][]sendable, acks chan<- struct{}) []string {
+	outs := make([]string, len(groups))
+	var wg sync.WaitGroup
+	for i, g := range groups {
+		args := []string{"-v", "-aec", "FORGE", "127.0.0.1", strconv.Itoa(port)}
+		for _, f := range g {
+			args = append(args, f.path)
+		}
+		cmd := exec.Command("storescu", args...)
+		peertest.SetNoDelay(cmd)
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		cmd.Stdout, cmd.Stderr = w, w
+		err = cmd.Start()
+		w.Close()
+		if err != nil {
+			r.Close()
+			t.Error(err)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer r.Close()
+			var out strings.Builder
+			sc := bufio.NewScanner(r)
+			for sc.Scan() {
+				out.WriteString(sc.Text() + "\n")
+				if strings.Contains(sc.Text(), "Received Store Response (Success)") {
+					select {
+					case acks <- struct{}{}:
+					default:
+					}
+				}
+			}
+			cmd.Wait() // fails when the server is killed
+			outs[i] = out.String()
+		}()
+	}
+	wg.Wait()
+	return outs
+}
+
+// recoveredRE matches the log line of the archive's crash recovery.
+var recoveredRE = regexp.MustCompile(`removed what interrupted stores left: spool_files=(\d+) objects=(\d+)`)
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+// TestDurabilityKill: four storescu processes store new instances while
+// pacs serve is killed with SIGKILL at a random moment, again and again.
+// Every instance a client saw acknowledged is indexed after the restart,
+// its object holds the data set sent and matches the indexed size and
+// SHA-256, and pacs verify finds nothing (no orphan object, no row
+// without its object) after each restart.
+func TestDurabilityKill(t *testing.T) {
+	peertest.Need(t, "storescu")
+	cycles := 20
+	if testing.Short() {
+		cycles = 3
+	}
+	const (
+		clients   = 4
+		perClient = 15
+		// maxKillJitter is the longest wait between the chosen
+		// acknowledgement and the kill: a few stores' time.
+		maxKillJitter = 20 * time.Millisecond
+	)
+	src := smallSendable(t)
+	bin := buildPacs(t)
+	dataDir, corpus := t.TempDir(), t.TempDir()
+	cfg := writeServeConfig(t, dataDir, freePort(t), freePort(t))
+	seed := rand.Uint64()
+	rng := rand.New(rand.NewPCG(seed, 0))
+	t.Logf("seed %d; %s (%s), %d cycles of %d clients x %d instances", seed, filepath.Base(src.path), src.ts, cycles, clients, perClient)
+
+	sent := map[string]sendable{} // by path
+	acked := map[string]int{}     // SOP Instance UID → cycle
+	interrupted, spoolFiles, objects := 0, 0, 0
+	p := startPacs(t, bin, cfg)
+	for cycle := range cycles {
+		files := syntheticCopies(t, src, corpus, fmt.Sprintf("c%d", cycle), clients*perClient)
+		var groups [][]sendable
+		for i := range clients {
+			groups = append(groups, files[i*perClient:(i+1)*perClient])
+		}
+		for _, f := range files {
+			sent[f.path] = f
+		}
+		// Kill after a random number of acknowledgements, then a random
+		// part of a store: before the first store up to after the last.
+		target := rng.IntN(len(files) + 1)
+		delay := time.Duration(rng.Int64N(int64(maxKillJitter)))
+		acks := make(chan struct{}, len(files))
+		done := make(chan []string, 1)
+		go func() { done <- runStorescus(t, p.dicomPort, groups, acks) }()
+		var outs []string
+	wait:
+		for seen := 0; seen < target; {
+			select {
+			case <-acks:
+				seen++
+			case outs = <-done:
+				break wait
+			}
+		}
+		time.Sleep(delay)
+		p.kill()
+		if outs == nil {
+			outs = <-done
+		}
+		n := 0
+		for _, out := range outs {
+			for _, path := range ackedFiles(out) {
+				f, ok := sent[path]
+				if !ok {
+					t.Fatalf("storescu acknowledged a file not sent: %q", path)
+				}
+				acked[f.inst] = cycle
+				n++
+			}
+		}
+		if n < len(files) {
+			interrupted++
+		}
+		t.Logf("cycle %d: killed %v after acknowledgement %d: %d of %d acknowledged", cycle, delay.Round(100*time.Microsecond), target, n, len(files))
+
+		p = startPacs(t, bin, cfg) // recovers what the kill left
+		if m := recoveredRE.FindStringSubmatch(p.log.String()); m != nil {
+			spoolFiles += atoi(m[1])
+			objects += atoi(m[2])
+		}
+		if out, err := exec.Command(bin, "verify", "--config", cfg).CombinedOutput(); err != nil {
+			t.Fatalf("cycle %d: pacs verify after the restart: %v\n%s\nserver log:\n%s", cycle, err, out, p.log.String())
+		}
+	}
+	p.stop(t)
+	t.Logf("%d instances acknowledged of %d sent; %d of %d kills interrupted the stores; restarts removed %d spool files and %d unreferenced objects",
+		len(acked), len(sent), interrupted, cycles, spoolFiles, objects)
+
+	ctx := context.Background()
+	ix, err := index.Open(ctx, filepath.Join(dataDir, indexFileName), index.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	byInst := map[string]sendable{}
+	for _, f := range sent {
+		byInst[f.inst] = f
+	}
+	for inst, cycle := range acked {
+		info, err := ix.Instance(ctx, inst)
+		if err != nil {
+			t.Errorf("cycle %d: acknowledged instance %s not indexed: %v", cycle, inst, err)
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dataDir, "objects", filepath.FromSlash(info.Key)))
+		if err != nil {
+			t.Errorf("cycle %d: acknowledged instance %s: object: %v", cycle, inst, err)
+			continue
+		}
+		sum := sha256.Sum256(b)
+		if got := hex.EncodeToString(sum[:]); got != info.SHA256 || int64(len(b)) != info.Size {
+			t.Errorf("cycle %d: %s: object of %d bytes with SHA-256 %s, indexed %d bytes %s", cycle, inst, len(b), got, info.Size, info.SHA256)
+			continue
+		}
+		f, err := part10.ReadBytes(b)
+		if err != nil {
+			t.Errorf("cycle %d: %s: stored object unreadable: %v", cycle, inst, err)
+			continue
+		}
+		if d := diffDatasets(f.Dataset, byInst[inst].ds, ""); d != "" {
+			t.Errorf("cycle %d: %s: stored data set differs from the one sent: %s", cycle, inst, d)
+		}
+	}
+}
