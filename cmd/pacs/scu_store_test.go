@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pacsforge/pacs/core/dicom/codec"
 	"github.com/pacsforge/pacs/core/dicom/uid"
 	"github.com/pacsforge/pacs/internal/peertest"
 )
@@ -214,4 +215,34 @@ func TestStoreUsage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStoreToArchive: pacs store -j 2 into the archive server, which grants
+// an asynchronous operations window; every file is indexed with its data set.
+func TestStoreToArchive(t *testing.T) {
+	files := sendableCorpus(t)
+	s := startArchiveServer(t)
+	args := []string{"-aec", "FORGE", "-j", "2", "127.0.0.1", s.port}
+	for _, f := range files {
+		args = append(args, f.path)
+	}
+	code, out, errOut := runCmd(t, runStore, args...)
+	if code != 0 {
+		t.Fatalf("pacs store: exit %d\n%s%s", code, out, errOut)
+	}
+	ctx := context.Background()
+	for _, f := range files {
+		info, err := s.store.index.Instance(ctx, f.inst)
+		if err != nil {
+			t.Errorf("%s: not indexed: %v", f.path, err)
+			continue
+		}
+		// An uncompressed file may go in the native syntax the server
+		// preferred among those proposed; a compressed one goes as it is.
+		syn, _ := codec.LookupSyntax(f.ts)
+		if !compareReceived(t, filepath.Join(s.store.storage.Root(), filepath.FromSlash(info.Key)), f) && syn.Encapsulated {
+			t.Errorf("%s: stored in another transfer syntax than its own", f.path)
+		}
+	}
+	t.Log(strings.TrimSpace(out))
 }
