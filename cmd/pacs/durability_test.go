@@ -26,15 +26,16 @@ import (
 	"github.com/pacsforge/pacs/internal/peertest"
 )
 
-// smallSendable returns the smallest corpus file in Explicit VR Little
-// Endian that storescu can send: it is sent unchanged.
-func smallSendable(t *testing.T) sendable {
+// explicitImage returns the smallest image of the corpus in Explicit VR
+// Little Endian (which storescu sends unchanged) of at least minSize bytes,
+// and its size.
+func explicitImage(t *testing.T, minSize int64) (sendable, int64) {
 	t.Helper()
 	var best sendable
 	var bestSize int64
 	for _, f := range sendableCorpus(t) {
 		fi, err := os.Stat(f.path)
-		if err != nil || f.ts != uid.ExplicitVRLittleEndian || f.ds.Get(dicom.PixelData) == nil {
+		if err != nil || fi.Size() < minSize || f.ts != uid.ExplicitVRLittleEndian || f.ds.Get(dicom.PixelData) == nil {
 			continue
 		}
 		if best.path == "" || fi.Size() < bestSize {
@@ -42,9 +43,9 @@ func smallSendable(t *testing.T) sendable {
 		}
 	}
 	if best.path == "" {
-		t.Skip("no Explicit VR Little Endian image in the corpus")
+		t.Skipf("no Explicit VR Little Endian image of %d bytes or more in the corpus", minSize)
 	}
-	return best
+	return best, bestSize
 }
 
 // syntheticCopies writes n copies of src to dir, each with new Study,
@@ -52,8 +53,6 @@ func smallSendable(t *testing.T) sendable {
 // returns them.
 func syntheticCopies(t *testing.T, src sendable, dir, prefix string, n int) []sendable {
 	t.Helper()
-	class := src.ds.String(dicom.SOPClassUID)
-	syntax, _ := codec.LookupSyntax(src.ts)
 	out := make([]sendable, 0, n)
 	for i := range n {
 		ds := src.ds.Clone()
@@ -64,18 +63,25 @@ func syntheticCopies(t *testing.T, src sendable, dir, prefix string, n int) []se
 			}
 		}
 		inst := ds.String(dicom.SOPInstanceUID)
-		path := filepath.Join(dir, fmt.Sprintf("%s-%d.dcm", prefix, i))
-		var buf bytes.Buffer
-		err := part10.Write(&buf, &part10.File{Meta: part10.NewMeta(class, inst, src.ts), Syntax: syntax, Dataset: ds})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, sendable{path: path, inst: inst, ts: src.ts, ds: ds})
+		f := sendable{path: filepath.Join(dir, fmt.Sprintf("%s-%d.dcm", prefix, i)), inst: inst, ts: src.ts, ds: ds}
+		writeSendable(t, f)
+		out = append(out, f)
 	}
 	return out
+}
+
+// writeSendable writes f.ds to f.path as a Part 10 file in f.ts.
+func writeSendable(t *testing.T, f sendable) {
+	t.Helper()
+	syntax, _ := codec.LookupSyntax(f.ts)
+	meta := part10.NewMeta(f.ds.String(dicom.SOPClassUID), f.inst, f.ts)
+	var buf bytes.Buffer
+	if err := part10.Write(&buf, &part10.File{Meta: meta, Syntax: syntax, Dataset: f.ds}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f.path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // ackedFiles returns the files that storescu -v reports as stored with
@@ -172,7 +178,7 @@ func TestDurabilityKill(t *testing.T) {
 		// acknowledgement and the kill: a few stores' time.
 		maxKillJitter = 20 * time.Millisecond
 	)
-	src := smallSendable(t)
+	src, _ := explicitImage(t, 0)
 	bin := buildPacs(t)
 	dataDir, corpus := t.TempDir(), t.TempDir()
 	cfg := writeServeConfig(t, dataDir, freePort(t), freePort(t))
