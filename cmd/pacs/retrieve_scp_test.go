@@ -20,7 +20,10 @@ import (
 	"github.com/pacsforge/pacs/core/config"
 	"github.com/pacsforge/pacs/core/dicom"
 	"github.com/pacsforge/pacs/core/dicom/part10"
+	"github.com/pacsforge/pacs/core/dicom/uid"
+	"github.com/pacsforge/pacs/core/dimse"
 	"github.com/pacsforge/pacs/core/services"
+	"github.com/pacsforge/pacs/core/ul"
 	"github.com/pacsforge/pacs/internal/peertest"
 )
 
@@ -90,10 +93,10 @@ func loadCorpus(t *testing.T, s *archiveServer) map[string][]sendable {
 	return studies
 }
 
-// dcmtkUnknownSyntaxes are transfer syntaxes of the corpus that dcmtk 3.6.7
-// does not know: it accepts no context for them, so their instances cannot
-// be sent to it (the archive never decompresses).
-var dcmtkUnknownSyntaxes = []string{
+// peerUnknownSyntaxes are transfer syntaxes of the corpus that dcmtk 3.6.7
+// and Orthanc 1.10 do not know: they accept no context for them, so their
+// instances cannot be sent to them (the archive never decompresses).
+var peerUnknownSyntaxes = []string{
 	"1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203", // HTJ2K
 	"1.2.840.10008.1.2.8.1", // Deflated Image Frame Compression
 }
@@ -166,9 +169,9 @@ func compareRetrieved(t *testing.T, got map[string]*part10.File, want []sendable
 	n := 0
 	for _, f := range want {
 		g, ok := got[f.inst]
-		if slices.Contains(dcmtkUnknownSyntaxes, f.ts) {
+		if slices.Contains(peerUnknownSyntaxes, f.ts) {
 			if ok {
-				t.Errorf("%s: %s arrived although dcmtk does not know %s", what, f.path, f.ts)
+				t.Errorf("%s: %s arrived although the peer does not know %s", what, f.path, f.ts)
 			}
 			continue
 		}
@@ -218,7 +221,7 @@ func TestMovescuToStorescp(t *testing.T) {
 			"-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID="+study, "127.0.0.1", s.port)
 		// A study holding an instance dcmtk cannot accept ends with a
 		// warning (B000), which movescu reports with a non-zero exit.
-		unsendable := slices.ContainsFunc(studies[study], func(f sendable) bool { return slices.Contains(dcmtkUnknownSyntaxes, f.ts) })
+		unsendable := slices.ContainsFunc(studies[study], func(f sendable) bool { return slices.Contains(peerUnknownSyntaxes, f.ts) })
 		if err != nil && !unsendable {
 			t.Errorf("movescu study %s: %v\n%s", study, err, out)
 		}
@@ -311,4 +314,59 @@ func TestGetscu(t *testing.T) {
 	if compared == 0 {
 		t.Fatal("nothing retrieved")
 	}
+}
+
+// TestMoveToOrthanc: pacs serve moves every corpus study to Orthanc (a known
+// remote) at the request of our own C-MOVE SCU; every instance Orthanc can
+// accept arrives with the data set it was stored with.
+func TestMoveToOrthanc(t *testing.T) {
+	o := peertest.StartOrthanc(t, peertest.OrthancOptions{})
+	s := startRetrieveServer(t, []services.Remote{{AETitle: o.AETitle, Host: "127.0.0.1", Port: o.DICOMPort}})
+	studies := loadCorpus(t, s)
+	ctx := context.Background()
+	c, err := dimse.Dial(ctx, s.addr, ul.DialOptions{CallingAE: "MOVESCU", CalledAE: "FORGE",
+		Contexts: []ul.ProposedContext{{AbstractSyntax: uid.StudyRootQueryRetrieveInformationModelMove, TransferSyntaxes: services.RetrieveSyntaxes}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var all []sendable
+	for _, study := range sortedStudies(studies) {
+		id := &dicom.Dataset{}
+		id.SetString(dicom.QueryRetrieveLevel, "STUDY")
+		id.SetString(dicom.StudyInstanceUID, study)
+		st, n, err := c.Move(ctx, uid.StudyRootQueryRetrieveInformationModelMove, o.AETitle, id, nil)
+		files := studies[study]
+		all = append(all, files...)
+		if err != nil || int(n.Completed) != len(files) {
+			t.Logf("study %s: %v %+v %v", study, st, n, err)
+		}
+	}
+	got := map[string]*part10.File{}
+	for _, in := range o.InstancesDetail(t) {
+		f, err := part10.ReadBytes(o.File(t, in.ID))
+		if err != nil {
+			t.Errorf("Orthanc's copy of %s unreadable: %v", in.SOPInstanceUID, err)
+			continue
+		}
+		got[in.SOPInstanceUID] = f
+	}
+	n := 0
+	for _, f := range all {
+		g, ok := got[f.inst]
+		if !ok {
+			if !slices.Contains(peerUnknownSyntaxes, f.ts) {
+				t.Errorf("%s (%s) not moved to Orthanc", f.path, f.ts)
+			}
+			continue
+		}
+		if g.Syntax.UID != f.ts {
+			t.Errorf("%s: Orthanc received %s, stored in %s", f.path, g.Syntax.UID, f.ts)
+		}
+		if d := diffDatasets(g.Dataset, f.ds, ""); d != "" {
+			t.Errorf("%s: Orthanc's data set differs: %s", f.path, d)
+		}
+		n++
+	}
+	t.Logf("%d studies moved, %d instances compared", len(studies), n)
 }
