@@ -461,6 +461,15 @@ func TestRetrieveIdentifierErrors(t *testing.T) {
 		{name: "invalid uid", class: uid.StudyRootQueryRetrieveInformationModelMove, id: identifier(t, "SERIES", map[dicom.Tag][]string{dicom.SeriesInstanceUID: {"1.2.abc"}})},
 		{name: "two parent studies", class: uid.StudyRootQueryRetrieveInformationModelMove, id: identifier(t, "SERIES", map[dicom.Tag][]string{dicom.StudyInstanceUID: {"1.9.1", "1.9.2"}, dicom.SeriesInstanceUID: {"1.9.1.1"}})},
 	}
+	var many []string
+	for i := range index.MaxUIDList + 1 {
+		many = append(many, fmt.Sprintf("1.2.3.%d", i))
+	}
+	tests = append(tests, struct {
+		name  string
+		class string
+		id    *dicom.Dataset
+	}{name: "too many UIDs", class: uid.StudyRootQueryRetrieveInformationModelMove, id: identifier(t, "STUDY", map[dicom.Tag][]string{dicom.StudyInstanceUID: many})})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			st, _, _ := moveFinal(t, c, tc.class, "DEST", tc.id)
@@ -582,5 +591,20 @@ func TestGetCancel(t *testing.T) {
 	}
 	if st.Code != dimse.CodeCancel || n.Remaining == 0 || int(n.Completed)+int(n.Remaining) != 5 {
 		t.Errorf("Get() = %v %+v; want Cancel with completed + remaining = 5, some remaining", st, n)
+	}
+}
+
+func TestFailedListCut(t *testing.T) {
+	var uids []string
+	for i := range 2000 {
+		uids = append(uids, fmt.Sprintf("1.2.826.0.1.3680043.2.1125.1.%040d", i))
+	}
+	ds := failedList(uids)
+	got := ds.Strings(dicom.FailedSOPInstanceUIDList)
+	if len(got) == 0 || len(got) >= len(uids) {
+		t.Fatalf("failedList kept %d of %d UIDs, want a cut", len(got), len(uids))
+	}
+	if _, err := codec.AppendDataset(nil, ds, codec.ExplicitVRLittleEndian); err != nil {
+		t.Errorf("the cut list does not encode in Explicit VR: %v", err)
 	}
 }
