@@ -401,7 +401,7 @@ func checkNames(t *testing.T, patients []refEntity, responses []*dicom.Dataset) 
 		}
 		return c.String()
 	}
-	checked := 0
+	checked, nonASCII := 0, 0
 	for _, r := range responses {
 		p, ok := byKey[patientKey(r)]
 		if !ok {
@@ -418,11 +418,17 @@ func checkNames(t *testing.T, patients []refEntity, responses []*dicom.Dataset) 
 			t.Errorf("patient %q: name %q, want %q", p.key, got, name)
 		}
 		ascii := !strings.ContainsFunc(name, func(c rune) bool { return c >= 0x80 })
+		if !ascii {
+			nonASCII++
+		}
 		if got := r.Strings(dicom.SpecificCharacterSet); !ascii && canonical(got) != canonical(strings.Split(cs, `\`)) {
 			t.Errorf("patient %q: Specific Character Set %q, want the data's %q", p.key, got, cs)
 		}
 	}
-	t.Logf("names of %d patients checked", checked)
+	t.Logf("names of %d patients checked, %d not ASCII", checked, nonASCII)
+	if nonASCII == 0 {
+		t.Error("no name outside ASCII checked")
+	}
 }
 
 // TestFindscuRefusals: findscu's Study Root query at PATIENT level and a
