@@ -68,8 +68,12 @@ options:
 		return 2
 	}
 	o.progress = stderrIsTerminal()
-	n, st, err := move(context.Background(), o, model, ident, stderr)
+	r, err := move(context.Background(), o, model, ident, stderr)
+	n, st := r.SubOperations, r.Status
 	fmt.Fprintf(stdout, "%s: %s\n", retrieveSummary("moved to "+o.destination, n), st)
+	for _, inst := range r.FailedSOPInstanceUIDs {
+		fmt.Fprintf(stdout, "failed: %s\n", inst)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "pacs move: %v\n", err)
 		return 1
@@ -81,27 +85,28 @@ options:
 }
 
 // move runs one C-MOVE of ident in model to o.destination and returns the
-// final counts and status; progress lines go to notes when o.progress.
-func move(ctx context.Context, o moveOptions, model string, ident *dicom.Dataset, notes io.Writer) (dimse.SubOperations, dimse.Status, error) {
+// final status, counts and Failed SOP Instance UID List; progress lines go
+// to notes when o.progress.
+func move(ctx context.Context, o moveOptions, model string, ident *dicom.Dataset, notes io.Writer) (dimse.RetrieveResult, error) {
 	c, err := o.dial(ctx, o.addr, []ul.ProposedContext{{AbstractSyntax: model,
 		TransferSyntaxes: []string{uid.ExplicitVRLittleEndian, uid.ImplicitVRLittleEndian}}}, nil, nil)
 	if err != nil {
-		return dimse.SubOperations{}, dimse.Status{}, err
+		return dimse.RetrieveResult{}, err
 	}
 	// A move takes as long as the sub-operations: each pending response
 	// restarts the response timeout, which is what bounds it.
-	st, n, err := c.Move(ctx, model, o.destination, ident, progressLine(o.progress, notes))
+	r, err := c.MoveResult(ctx, model, o.destination, ident, progressLine(o.progress, notes))
 	if o.progress {
 		fmt.Fprint(notes, "\r\x1b[K")
 	}
 	if err != nil {
 		c.Abort()
-		return n, st, err
+		return r, err
 	}
 	if err := c.Close(); err != nil {
-		return n, st, fmt.Errorf("release: %w", err)
+		return r, fmt.Errorf("release: %w", err)
 	}
-	return n, st, nil
+	return r, nil
 }
 
 // progressLine returns the pending-response callback of C-MOVE and C-GET:

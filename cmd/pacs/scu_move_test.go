@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/pacsforge/pacs/core/dicom"
 	"github.com/pacsforge/pacs/core/dicom/part10"
+	"github.com/pacsforge/pacs/core/services"
+	"github.com/pacsforge/pacs/internal/peertest"
 )
 
 // compareReceived checks that a received file holds the data set of the
@@ -96,4 +99,42 @@ func TestGetFromOrthanc(t *testing.T) {
 	if code != 0 {
 		t.Errorf("pacs get -P -L PATIENT: exit %d", code)
 	}
+}
+
+// TestMoveFailedList: pacs move between the archive server and a dcmtk
+// storescp that cannot take one of a study's instances (a transfer syntax
+// dcmtk does not know) prints that instance's UID from the final response's
+// Failed SOP Instance UID List and exits 1; the others arrive.
+func TestMoveFailedList(t *testing.T) {
+	peertest.Need(t, "storescp")
+	port, dir := startDestinationSCP(t)
+	s := startRetrieveServer(t, []services.Remote{{AETitle: "DEST", Host: "127.0.0.1", Port: port}})
+	studies := loadCorpus(t, s)
+	for _, study := range sortedStudies(studies) {
+		var bad []string
+		for _, f := range studies[study] {
+			if slices.Contains(peerUnknownSyntaxes, f.ts) {
+				bad = append(bad, f.inst)
+			}
+		}
+		if len(bad) == 0 {
+			continue
+		}
+		code, out, errOut := runCmd(t, runMove, "-aec", "FORGE", "-aem", "DEST", "-k", "StudyInstanceUID="+study, "127.0.0.1", s.port)
+		if code != 1 {
+			t.Errorf("pacs move of study %s: exit %d, want 1\n%s%s", study, code, out, errOut)
+		}
+		for _, inst := range bad {
+			if !strings.Contains(out, "failed: "+inst+"\n") {
+				t.Errorf("pacs move output does not list the failed instance %s:\n%s", inst, out)
+			}
+		}
+		got := readReceived(t, dir)
+		if want := len(studies[study]) - len(bad); len(got) != want {
+			t.Errorf("%d instances received, want %d", len(got), want)
+		}
+		t.Logf("study %s: %s", study, strings.TrimSpace(out))
+		return
+	}
+	t.Skip("no study of the corpus holds an instance storescp cannot accept")
 }

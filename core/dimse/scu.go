@@ -260,7 +260,7 @@ func (c *Client) StoreFile(ctx context.Context, path string, opt StoreOptions) (
 // which it returns. When ctx is cancelled (or onPending fails) it sends
 // C-CANCEL and waits up to CancelTimeout for the final response; it then
 // returns that response with the cause.
-func (c *Client) multi(ctx context.Context, pcID byte, rq Request, data io.Reader, onPending func(Response, io.Reader) error) (Response, error) {
+func (c *Client) multi(ctx context.Context, pcID byte, rq Request, data io.Reader, onPending func(Response, io.Reader) error, onFinal func(io.Reader)) (Response, error) {
 	cl, err := c.e.invokeRequest(ctx, pcID, rq, data)
 	if err != nil {
 		return nil, err
@@ -296,6 +296,9 @@ func (c *Client) multi(ctx context.Context, pcID byte, rq Request, data io.Reade
 		}
 		if !d.rsp.Result().Pending() {
 			if d.data != nil {
+				if onFinal != nil {
+					onFinal(d.data)
+				}
 				d.data.Close(nil)
 			}
 			return d.rsp, cause
@@ -339,7 +342,7 @@ func (c *Client) Find(ctx context.Context, sopClass string, identifier *dicom.Da
 			return fmt.Errorf("c-find: decode match: %w", err)
 		}
 		return fn(ds)
-	})
+	}, nil)
 	return finalStatus("c-find", rsp, err)
 }
 
@@ -348,37 +351,68 @@ func (c *Client) Find(ctx context.Context, sopClass string, identifier *dicom.Da
 // fn, when not nil, receives the counts of each pending response. Errors and
 // cancellation are those of Find.
 func (c *Client) Get(ctx context.Context, sopClass string, identifier *dicom.Dataset, fn func(SubOperations) error) (Status, SubOperations, error) {
-	return c.retrieve(ctx, sopClass, identifier, &CGetRequest{AffectedSOPClassUID: sopClass}, fn)
+	r, err := c.retrieve(ctx, sopClass, identifier, &CGetRequest{AffectedSOPClassUID: sopClass}, fn)
+	return r.Status, r.SubOperations, err
 }
 
 // Move sends C-MOVE of the matches of identifier to the AE destination; fn,
 // when not nil, receives the counts of each pending response. Errors and
 // cancellation are those of Find.
 func (c *Client) Move(ctx context.Context, sopClass, destination string, identifier *dicom.Dataset, fn func(SubOperations) error) (Status, SubOperations, error) {
+	r, err := c.retrieve(ctx, sopClass, identifier, &CMoveRequest{AffectedSOPClassUID: sopClass, MoveDestination: destination}, fn)
+	return r.Status, r.SubOperations, err
+}
+
+// RetrieveResult is the outcome of a C-GET or C-MOVE.
+type RetrieveResult struct {
+	// Status and SubOperations are those of the final response.
+	Status        Status
+	SubOperations SubOperations
+	// FailedSOPInstanceUIDs is the Failed SOP Instance UID List (0008,0058)
+	// of the final response's identifier, when the peer sent one.
+	FailedSOPInstanceUIDs []string
+}
+
+// GetResult is Get returning the final response's Failed SOP Instance UID
+// List as well.
+func (c *Client) GetResult(ctx context.Context, sopClass string, identifier *dicom.Dataset, fn func(SubOperations) error) (RetrieveResult, error) {
+	return c.retrieve(ctx, sopClass, identifier, &CGetRequest{AffectedSOPClassUID: sopClass}, fn)
+}
+
+// MoveResult is Move returning the final response's Failed SOP Instance
+// UID List as well.
+func (c *Client) MoveResult(ctx context.Context, sopClass, destination string, identifier *dicom.Dataset, fn func(SubOperations) error) (RetrieveResult, error) {
 	return c.retrieve(ctx, sopClass, identifier, &CMoveRequest{AffectedSOPClassUID: sopClass, MoveDestination: destination}, fn)
 }
 
-func (c *Client) retrieve(ctx context.Context, sopClass string, identifier *dicom.Dataset, rq Request, fn func(SubOperations) error) (Status, SubOperations, error) {
+func (c *Client) retrieve(ctx context.Context, sopClass string, identifier *dicom.Dataset, rq Request, fn func(SubOperations) error) (RetrieveResult, error) {
 	name := "c-get"
 	if rq.Command() == CMoveRQ {
 		name = "c-move"
 	}
 	pc, ok := c.c.FindContext(sopClass)
 	if !ok {
-		return Status{}, SubOperations{}, fmt.Errorf("%w for %s", ErrNoContext, sopClass)
+		return RetrieveResult{}, fmt.Errorf("%w for %s", ErrNoContext, sopClass)
 	}
 	b, err := codec.AppendDataset(nil, identifier, contextSyntax(pc))
 	if err != nil {
-		return Status{}, SubOperations{}, fmt.Errorf("%s: encode identifier: %w", name, err)
+		return RetrieveResult{}, fmt.Errorf("%s: encode identifier: %w", name, err)
 	}
+	var failed []string
 	rsp, err := c.multi(ctx, pc.ID, rq, bytes.NewReader(b), func(r Response, _ io.Reader) error {
 		if fn == nil {
 			return nil
 		}
 		return fn(subOps(r))
+	}, func(data io.Reader) {
+		// The identifier of a final response is informative: one that
+		// cannot be read loses the list, not the outcome.
+		if ds, err := ReadDataset(data, pc, MaxIdentifierLength); err == nil {
+			failed = ds.Strings(dicom.FailedSOPInstanceUIDList)
+		}
 	})
 	st, err := finalStatus(name, rsp, err)
-	return st, subOps(rsp), err
+	return RetrieveResult{Status: st, SubOperations: subOps(rsp), FailedSOPInstanceUIDs: failed}, err
 }
 
 func subOps(r Response) SubOperations {

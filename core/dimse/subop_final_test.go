@@ -47,3 +47,28 @@ func TestSubOpFinalIdentifier(t *testing.T) {
 	}
 	h.close(t)
 }
+
+// TestMoveResultFailedList: MoveResult hands back the final response's
+// Failed SOP Instance UID List with the status and counts; a warning
+// status is not an error.
+func TestMoveResultFailedList(t *testing.T) {
+	mux := NewMux(nil)
+	mux.HandleCMove(AnySOPClass, func(ctx context.Context, op *Op, rq *CMoveRequest, id *dicom.Dataset, w *SubOpWriter) (Status, SubOperations) {
+		final := &dicom.Dataset{}
+		final.SetString(dicom.FailedSOPInstanceUIDList, "1.2.3", "1.2.4")
+		w.SetFinalIdentifier(final)
+		return Status{Code: CodeSubOperationsWarning}, SubOperations{Completed: 1, Failed: 2}
+	})
+	h := start(t, 1, 1, mux, nil)
+	r, err := h.client.MoveResult(context.Background(), uid.StudyRootQueryRetrieveInformationModelMove, "DEST", dicom.NewDataset(0), nil)
+	if err != nil {
+		t.Fatalf("MoveResult() error = %v", err)
+	}
+	if r.Status.Code != CodeSubOperationsWarning || r.SubOperations.Failed != 2 || r.SubOperations.Completed != 1 {
+		t.Errorf("MoveResult() = %+v", r)
+	}
+	if got := r.FailedSOPInstanceUIDs; len(got) != 2 || got[0] != "1.2.3" || got[1] != "1.2.4" {
+		t.Errorf("FailedSOPInstanceUIDs = %q", got)
+	}
+	h.close(t)
+}
