@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -26,8 +27,10 @@ type archiveStore struct {
 	archive *archive.Archive
 }
 
-// Close closes the index.
-func (s *archiveStore) Close() error { return s.index.Close() }
+// Close releases the archive and closes the index.
+func (s *archiveStore) Close() error {
+	return errors.Join(s.archive.Close(), s.index.Close())
+}
 
 // openStorage returns the first storage tier of cfg, which must be an "fs"
 // backend, and its layout.

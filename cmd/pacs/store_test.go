@@ -264,7 +264,7 @@ func TestStoreRefused(t *testing.T) {
 	}
 	var objects []string
 	filepath.WalkDir(s.dataDir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && (strings.Contains(p, "objects") || strings.Contains(p, "spool")) {
+		if err == nil && !d.IsDir() && (strings.Contains(p, "objects") || strings.Contains(p, "spool")) && !strings.HasSuffix(p, ".lock") {
 			objects = append(objects, p)
 		}
 		return nil
@@ -328,4 +328,24 @@ func diffDatasets(got, want *dicom.Dataset, path string) string {
 		}
 	}
 	return ""
+}
+
+// TestServeDataDirInUse: a second pacs serve on a data directory in use is
+// refused at start-up, naming the reason, and the first keeps serving.
+func TestServeDataDirInUse(t *testing.T) {
+	s := startArchiveServer(t)
+	cfg := config.Default()
+	cfg.DataDir = s.dataDir
+	_, err := openArchive(context.Background(), cfg, hclog.NewNullLogger())
+	if err == nil || !strings.Contains(err.Error(), "in use by another process") {
+		t.Fatalf("openArchive() on a data directory in use: error = %v", err)
+	}
+	c, err := dimse.Dial(context.Background(), s.addr, ul.DialOptions{CalledAE: "FORGE", Contexts: []ul.ProposedContext{dimse.VerificationContext()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Echo(context.Background()); err != nil {
+		t.Errorf("C-ECHO after the refused start: %v", err)
+	}
 }

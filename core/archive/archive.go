@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,8 +66,9 @@ type Options struct {
 
 // Archive ingests instances. It is safe for concurrent use.
 type Archive struct {
-	opt Options
-	log hclog.Logger
+	opt     Options
+	log     hclog.Logger
+	dirLock *os.File // held on the spool directory's lock file until Close
 
 	mu    sync.Mutex
 	locks map[string]*sopLock // stores in progress by SOP Instance UID
@@ -100,11 +102,36 @@ func New(opt Options) (*Archive, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	a := &Archive{opt: opt, log: opt.Logger, locks: map[string]*sopLock{}}
+	lock, err := lockDir(filepath.Clean(opt.SpoolDir) + lockSuffix)
+	if err != nil {
+		return nil, err
+	}
+	a := &Archive{opt: opt, log: opt.Logger, dirLock: lock, locks: map[string]*sopLock{}}
 	if _, err := a.Recover(context.Background()); err != nil {
+		lock.Close()
 		return nil, err
 	}
 	return a, nil
+}
+
+// lockSuffix makes the name of the lock file beside the spool directory
+// (spool.lock): one Archive at a time, in any process, owns a spool
+// directory, because recovery removes what it finds there.
+const lockSuffix = ".lock"
+
+// ErrLocked: another Archive, usually another pacs process, uses the spool
+// directory (and so the data directory).
+var ErrLocked = errors.New("archive: spool directory in use by another process")
+
+// Close releases the spool directory for another Archive. Stores must
+// have returned; the index and storage are not closed.
+func (a *Archive) Close() error {
+	if a.dirLock == nil {
+		return nil
+	}
+	err := a.dirLock.Close()
+	a.dirLock = nil
+	return err
 }
 
 // Store ingests one instance whose data set (without File Meta Information,

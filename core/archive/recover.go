@@ -59,7 +59,7 @@ type RecoveryReport struct {
 	// Objects is the number of stored objects removed because the index
 	// does not reference them: put by an interrupted store before its row
 	// was committed, or replaced by a committed store that had not yet
-	// removed them.
+	// removed them, and partial objects of puts cut off before their end.
 	Objects int
 }
 
@@ -136,6 +136,15 @@ func (a *Archive) recoverIntent(ctx context.Context, name string) (int, error) {
 				removed++
 				a.log.Debug("unreferenced object removed", "key", key)
 			case !errors.Is(err, storage.ErrNotFound):
+				return removed, fmt.Errorf("recover interrupted store: %w", err)
+			}
+		}
+		if tr, ok := a.opt.Storage.(storage.TempRemover); ok && len(in.Keys) > 0 && storage.ValidKey(in.Keys[0]) == nil {
+			// The put may have been cut off before its rename: its
+			// partial object is beside the key, under a temporary name.
+			n, err := tr.RemoveTemp(ctx, in.Keys[0])
+			removed += n
+			if err != nil {
 				return removed, fmt.Errorf("recover interrupted store: %w", err)
 			}
 		}

@@ -67,6 +67,7 @@ func TestRecover(t *testing.T) {
 	put("other/backend.dcm")
 	writeIntent("store-6.dcm", intent{SOPInstanceUID: "1.2.4", Backend: "elsewhere", Keys: []string{"other/backend.dcm"}})
 
+	fx.arc.Close() // the crashed process's lock is gone
 	var logs bytes.Buffer
 	a, err := New(Options{Index: fx.ix, Storage: fx.store, SpoolDir: spool,
 		Logger: hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Info})})
@@ -104,7 +105,8 @@ func TestRecoverIndexError(t *testing.T) {
 		t.Fatal(err)
 	}
 	fx.ix.Close()
-	if _, err := New(Options{Index: fx.ix, Storage: fx.store, SpoolDir: spool}); err == nil {
+	fx.arc.Close()
+	if _, err := New(Options{Index: fx.ix, Storage: fx.store, SpoolDir: spool}); err == nil || errors.Is(err, ErrLocked) {
 		t.Fatal("New() with a closed index and an intent to resolve succeeded")
 	}
 	if got := fx.objects(t); len(got) != 1 {
@@ -159,5 +161,51 @@ func TestStoreLeavesNoIntent(t *testing.T) {
 	}
 	if got := fx.objects(t); len(got) != 1 {
 		t.Errorf("objects = %q, want one", got)
+	}
+}
+
+// TestSpoolLocked: a second Archive on the same spool directory is refused
+// while the first is open, and accepted once it is closed.
+func TestSpoolLocked(t *testing.T) {
+	fx := newFixture(t, index.DuplicateOverwrite)
+	opt := fx.arc.opt
+	if _, err := New(opt); !errors.Is(err, ErrLocked) {
+		t.Fatalf("New() on a spool in use: error = %v, want ErrLocked", err)
+	}
+	if err := fx.arc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(opt)
+	if err != nil {
+		t.Fatalf("New() after Close: %v", err)
+	}
+	a.Close()
+}
+
+// TestRecoverRemovesPartialPut: a put cut off before its rename leaves a
+// temporary file beside its key; recovery of its intent removes it.
+func TestRecoverRemovesPartialPut(t *testing.T) {
+	fx := newFixture(t, index.DuplicateOverwrite)
+	key := "1.2.3/1.2.3.4/1.2.3.4.5.dcm"
+	dir := filepath.Join(fx.store.Root(), filepath.FromSlash(filepath.Dir(key)))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".put-123"), []byte("partial"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spool := filepath.Join(fx.arc.opt.SpoolDir, "rx-1")
+	if _, err := fx.arc.writeIntent(spool, "1.2.3.4.5", key); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := fx.arc.Recover(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Objects != 1 || rep.SpoolFiles != 1 {
+		t.Errorf("Recover() = %+v, want 1 object (the partial put) and 1 spool file", rep)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("%d files left beside the key", len(ents))
 	}
 }

@@ -105,6 +105,35 @@ func (b *FS) Put(ctx context.Context, key string, r io.Reader) (size int64, sum 
 	return size, hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// RemoveTemp removes the temporary files of interrupted puts in the
+// directory of key (see TempRemover).
+func (b *FS) RemoveTemp(ctx context.Context, key string) (int, error) {
+	p, err := b.path(key)
+	if err != nil {
+		return 0, err
+	}
+	ents, err := os.ReadDir(filepath.Dir(p))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range ents {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), tempPrefix) {
+			if err := os.Remove(filepath.Join(filepath.Dir(p), e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
 // mkdirAll creates dir and its missing parents under the root, syncing the
 // parent of each directory it creates so the new entry is durable.
 func (b *FS) mkdirAll(dir string) error {

@@ -55,6 +55,15 @@ type Lister interface {
 	List(ctx context.Context, prefix string) iter.Seq2[ObjectInfo, error]
 }
 
+// TempRemover is implemented by backends whose interrupted Put can leave a
+// partial object under a temporary name near its key (the filesystem).
+type TempRemover interface {
+	// RemoveTemp removes the partial objects of interrupted puts near key
+	// and returns how many it removed. It must not run while a Put is in
+	// progress: the caller owns the backend (recovery at start-up).
+	RemoveTemp(ctx context.Context, key string) (int, error)
+}
+
 // ObjectInfo describes a stored object.
 type ObjectInfo struct {
 	Key     string
