@@ -169,15 +169,11 @@ func noSpace(err error) error {
 	return err
 }
 
-// indexFull marks the index database's "database or disk is full" (SQLite
-// result code SQLITE_FULL, 13) as storage.ErrInsufficientSpace.
+// indexFull marks the index database's full disk (index.ErrNoSpace) as
+// storage.ErrInsufficientSpace.
 func indexFull(err error) error {
-	var coded interface{ Code() int }
-	if errors.As(err, &coded) && coded.Code()&0xff == sqliteFull {
+	if errors.Is(err, index.ErrNoSpace) {
 		return fmt.Errorf("%w: %w", storage.ErrInsufficientSpace, err)
 	}
 	return err
 }
-
-// sqliteFull is SQLite's primary result code SQLITE_FULL.
-const sqliteFull = 13

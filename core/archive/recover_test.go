@@ -114,11 +114,6 @@ func TestRecoverIndexError(t *testing.T) {
 	}
 }
 
-type codedError int
-
-func (e codedError) Error() string { return fmt.Sprintf("code %d", int(e)) }
-func (e codedError) Code() int     { return int(e) }
-
 func TestSpaceErrors(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -129,9 +124,7 @@ func TestSpaceErrors(t *testing.T) {
 		{name: "spool ENOSPC", err: &os.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC}, mapErr: noSpace, want: true},
 		{name: "spool EDQUOT", err: syscall.EDQUOT, mapErr: noSpace, want: true},
 		{name: "spool other", err: syscall.EIO, mapErr: noSpace},
-		{name: "index full", err: fmt.Errorf("commit: %w", codedError(13)), mapErr: indexFull, want: true},
-		{name: "index full extended", err: codedError(13 | 1<<8), mapErr: indexFull, want: true},
-		{name: "index busy", err: codedError(5), mapErr: indexFull},
+		{name: "index full", err: fmt.Errorf("commit: %w", index.ErrNoSpace), mapErr: indexFull, want: true},
 		{name: "index plain", err: errors.New("x"), mapErr: indexFull},
 	}
 	for _, tc := range tests {

@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -36,7 +37,24 @@ func (ix *Index) submit(ctx context.Context, run func(w *writeTx) error) error {
 	}
 	ix.closeMu.RUnlock()
 	<-o.done
-	return o.err
+	return noSpace(o.err)
+}
+
+// ErrNoSpace is returned (wrapped) by writes that failed because the
+// database's file system is full (SQLite's SQLITE_FULL): nothing of the
+// write was committed, and it may succeed once space is freed.
+var ErrNoSpace = errors.New("index: database or disk is full")
+
+// sqliteFull is SQLite's primary result code SQLITE_FULL.
+const sqliteFull = 13
+
+// noSpace marks err with ErrNoSpace when SQLite reports a full disk.
+func noSpace(err error) error {
+	var coded interface{ Code() int }
+	if err != nil && errors.As(err, &coded) && coded.Code()&0xff == sqliteFull {
+		return fmt.Errorf("%w: %w", ErrNoSpace, err)
+	}
+	return err
 }
 
 // commitLoop is the committer goroutine: it takes queued writes in batches
