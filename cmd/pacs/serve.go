@@ -151,9 +151,11 @@ func parseServeFlags(args []string) (serveFlags, int) {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `usage: pacs serve [--config FILE] [options]
 
-Runs the DICOM server until SIGINT or SIGTERM: Verification, and Storage
+Runs the archive until SIGINT or SIGTERM. DICOM: Verification, Storage
 (C-STORE of every Storage SOP class) into the archive under the data
-directory (index.db, objects/, spool/).
+directory (index.db, objects/, spool/), Query/Retrieve (C-FIND, C-MOVE to
+the peers of the remote blocks, C-GET; Patient Root and Study Root). HTTP
+(http.listen, default 127.0.0.1:8042): /health, /live and /ready.
 
 Settings come from the built-in defaults, then the configuration file, then
 the options given on the command line: an option overrides the file. A
