@@ -1,9 +1,12 @@
 package services
 
 import (
+	"slices"
+
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/pacsforge/pacs/core/archive"
+	"github.com/pacsforge/pacs/core/dicom/uid"
 	"github.com/pacsforge/pacs/core/dimse"
 	"github.com/pacsforge/pacs/core/index"
 	"github.com/pacsforge/pacs/core/storage"
@@ -30,8 +33,10 @@ type Options struct {
 	Index *index.Index
 	// Storage holds the objects to retrieve.
 	Storage storage.Backend
-	// SOPClasses are the Storage SOP classes accepted for C-STORE; empty
-	// means every Storage SOP class of the registry.
+	// SOPClasses, when not empty, are the only SOP classes accepted (Storage
+	// and Query/Retrieve; Verification is always accepted). Empty means
+	// every Storage SOP class of the registry and every Query/Retrieve SOP
+	// class served.
 	SOPClasses []string
 	// StoreSyntaxes are the transfer syntaxes accepted for C-STORE, most
 	// preferred first; empty means DefaultStoreSyntaxes.
@@ -57,4 +62,13 @@ func Register(mux *dimse.Mux, policy *ul.Policy, o Options) {
 	registerStorage(mux, policy, o)
 	registerFind(mux, policy, o)
 	registerRetrieve(mux, policy, o)
+	if len(o.SOPClasses) != 0 {
+		// Negotiation refuses what the site did not list; the handlers
+		// stay but are never reached.
+		for as := range policy.Syntaxes {
+			if as != uid.Verification && !slices.Contains(o.SOPClasses, as) {
+				delete(policy.Syntaxes, as)
+			}
+		}
+	}
 }

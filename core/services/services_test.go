@@ -1,0 +1,40 @@
+package services
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/pacsforge/pacs/core/dicom/uid"
+	"github.com/pacsforge/pacs/core/dimse"
+	"github.com/pacsforge/pacs/core/index"
+	"github.com/pacsforge/pacs/core/ul"
+)
+
+// TestRegisterSOPClasses: with a configured list of SOP classes only those
+// (and Verification, which the caller adds) are negotiated; without one,
+// every Query/Retrieve SOP class served is.
+func TestRegisterSOPClasses(t *testing.T) {
+	ix, err := index.Open(context.Background(), filepath.Join(t.TempDir(), "index.db"), index.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	all := ul.Policy{Syntaxes: map[string][]string{uid.Verification: dimse.VerificationSyntaxes}}
+	Register(dimse.NewMux(nil), &all, Options{Index: ix})
+	for class := range FindSOPClasses {
+		if _, ok := all.Syntaxes[class]; !ok {
+			t.Errorf("without a list, %s is not negotiated", class)
+		}
+	}
+	some := ul.Policy{Syntaxes: map[string][]string{uid.Verification: dimse.VerificationSyntaxes}}
+	Register(dimse.NewMux(nil), &some, Options{Index: ix, SOPClasses: []string{uid.StudyRootQueryRetrieveInformationModelFind}})
+	if len(some.Syntaxes) != 2 {
+		t.Errorf("with one class listed, %d abstract syntaxes are negotiated, want it and Verification", len(some.Syntaxes))
+	}
+	for _, class := range []string{uid.Verification, uid.StudyRootQueryRetrieveInformationModelFind} {
+		if _, ok := some.Syntaxes[class]; !ok {
+			t.Errorf("%s is not negotiated", class)
+		}
+	}
+}
