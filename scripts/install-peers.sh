@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # install-peers.sh: installs the external programs ("peers") that the tests run
-# against: dcmtk, dicom3tools, GDCM tools, pydicom's sample files and Orthanc.
+# against: dcmtk, dicom3tools, GDCM tools, pydicom's sample files, Orthanc,
+# an S3-compatible server (VersityGW) and Azurite (Azure Blob).
 #
 # Fast and idempotent: a peer already present is not touched. Installs with
 # apt-get when run as root. When a peer cannot be installed, it prints which
@@ -11,7 +12,7 @@
 # (may assume root; use apt_install), then append <name> to PEERS.
 set -euo pipefail
 
-PEERS=(dcmtk dicom3tools gdcm pydicom orthanc)
+PEERS=(dcmtk dicom3tools gdcm pydicom orthanc versitygw azurite)
 
 PYDICOM_DATA=/usr/lib/python3/dist-packages/pydicom/data/test_files
 
@@ -42,6 +43,31 @@ install_orthanc() {
 	if have systemctl; then systemctl disable --now orthanc >/dev/null 2>&1 || true; fi
 	if have service; then service orthanc stop >/dev/null 2>&1 || true; fi
 }
+# Programs that are not Debian packages go under PEER_CACHE (the same for
+# every clone), pinned to a version; tests find them there.
+PEER_CACHE=${PACS_PEER_CACHE:-$HOME/.cache/pacs-peers}
+VERSITYGW_VERSION=v1.8.0
+AZURITE_VERSION=3.37.0
+
+# VersityGW: a real S3 server (SigV4 checked), built with go install
+# outside the project's module so its dependencies stay its own.
+check_versitygw() { [[ -x $PEER_CACHE/bin/versitygw ]]; }
+install_versitygw() {
+	have go || return 1
+	mkdir -p "$PEER_CACHE/bin"
+	(cd / && GOFLAGS= GOBIN="$PEER_CACHE/bin" go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION")
+}
+skipped_versitygw="S3 storage plugin tests against a real S3-compatible server"
+
+# Azurite: Microsoft's Azure Storage emulator (Node.js).
+check_azurite() { [[ -x $PEER_CACHE/azurite/node_modules/.bin/azurite-blob ]]; }
+install_azurite() {
+	have npm || apt_install npm || return 1
+	mkdir -p "$PEER_CACHE/azurite"
+	npm install --silent --no-audit --no-fund --prefix "$PEER_CACHE/azurite" "azurite@$AZURITE_VERSION" >/dev/null
+}
+skipped_azurite="Azure Blob storage plugin tests against Azurite"
+
 skipped_orthanc="interoperability tests and benchmarks against Orthanc (C-MOVE to and from it, C-STORE into it)"
 
 # --- helpers ----------------------------------------------------------------
@@ -60,6 +86,9 @@ apt_install() {
 }
 
 is_root() { [[ $(id -u) == 0 ]]; }
+
+# rootless PEER: the peer installs under PEER_CACHE, without root.
+rootless() { [[ $1 == versitygw || $1 == azurite ]]; }
 
 banner() {
 	local line='!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!'
@@ -90,10 +119,10 @@ main() {
 	if is_root; then
 		echo "install-peers: installing ${missing[*]}" >&2
 	else
-		echo "install-peers: missing ${missing[*]}; not root, so not installing" >&2
+		echo "install-peers: missing ${missing[*]}; not root, so installing only those that need no root" >&2
 	fi
 	for p in "${missing[@]}"; do
-		if is_root && "install_$p" && "check_$p"; then
+		if { is_root || rootless "$p"; } && "install_$p" && "check_$p"; then
 			continue
 		fi
 		failed+=("$p")
