@@ -55,6 +55,15 @@ var rules = []rule{
 		why: "sdk imports nothing of core but core/dicom",
 	},
 	{
+		// The filesystem backend is the archive's embedded default
+		// (core/storage); its plugin serves the same code out of process.
+		prefix: module + "/plugins/storage-fs",
+		allow: func(imp string) bool {
+			return !strings.HasPrefix(imp, module+"/") || under(imp, module+"/sdk", module+"/plugins", module+"/core/dicom", module+"/core/storage")
+		},
+		why: "the filesystem plugin is built on sdk and the embedded filesystem backend only",
+	},
+	{
 		prefix: module + "/plugins",
 		allow: func(imp string) bool {
 			return !strings.HasPrefix(imp, module+"/") || under(imp, module+"/sdk", module+"/plugins", module+"/core/dicom")
