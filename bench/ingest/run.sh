@@ -24,15 +24,18 @@
 # /proc/PID/status just before the server is stopped (for storescp --fork,
 # the parent process only).
 # C-FIND: the find corpus is loaded into a fresh Orthanc and pacs serve, then
-# one study-level query (PatientName SMITH* and a StudyDate range) is sent
-# with findscu $FINDS times (default 20) to each, alternating; the median of
-# findscu's wall time is reported, and the two must return the same matches.
+# one study-level query (PatientName SMITH* and a StudyDate range) is timed
+# $FINDS times (default 20) on each, alternating: findscu's wall time (one
+# process, one association, one query), and the time of one query on an open
+# association, (findscu --repeat R+1 - findscu) / R with R=$FIND_REPEAT
+# (default 20); medians are reported, and the match counts compared.
 #
 # Needs: Go, dcmtk (storescu storescp findscu), Orthanc, and a CT file (the
 # shared corpus's CT_small.dcm, or pydicom's): scripts/install-peers.sh.
 # Environment: NCT, NTINY, NSTUDIES (corpus sizes, for a quick run with
 # another CACHE), ROUNDS (default 3), CASES (default "ct:1 ct:4 tiny:1 tiny:4"),
 # SERVERS (default "storescp orthanc pacs"), FIND=0 skips C-FIND, FINDS,
+# FIND_REPEAT,
 # PORT (first port tried, default 11300), CACHE, PACS (a pacs binary to use
 # instead of building one), OUT (default bench/out/ingest), KEEP=1 keeps the
 # work directory.
@@ -45,6 +48,7 @@ CASES=${CASES:-"ct:1 ct:4 tiny:1 tiny:4"}
 SERVERS=${SERVERS:-"storescp orthanc pacs"}
 FIND=${FIND:-1}
 FINDS=${FINDS:-20}
+FIND_REPEAT=${FIND_REPEAT:-20}
 PORT=${PORT:-11300}
 CACHE=${CACHE:-$HOME/.cache/pacs-bench/ingest}
 OUT=${OUT:-$root/bench/out/ingest}
@@ -210,7 +214,8 @@ for r in $(seq "$ROUNDS"); do
 done
 
 # C-FIND: load the find corpus into Orthanc and pacs, then query both.
-declare -A find_ms find_n load_s find_mem
+declare -A find_ms query_ms find_n load_s find_mem
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 if [[ $FIND == 1 ]]; then
 	query=(-S -k QueryRetrieveLevel=STUDY -k 'PatientName=SMITH*' -k StudyDate=20170101-20191231
 		-k StudyInstanceUID -k PatientID -k StudyDescription -k AccessionNumber -k ModalitiesInStudy)
@@ -234,21 +239,27 @@ if [[ $FIND == 1 ]]; then
 			echo "run.sh: findscu against $s failed:" >&2
 			tail -5 "$work/find-$s.log" >&2
 		else
-			find_n[$s]=$(grep -c 'Find Response:.*(Pending)' "$work/find-$s.log" || true)
+			find_n[$s]=$(grep -a -c 'Find Response:.*(Pending)' "$work/find-$s.log" || true)
 		fi
 	done
-	declare -A times
+	declare -A times qtimes
 	for _ in $(seq "$FINDS"); do
 		for s in orthanc pacs; do
 			[[ ${find_n[$s]} == failed ]] && continue
 			t0=$(now)
 			findscu -aec ANY-SCP "${query[@]}" 127.0.0.1 "${fport[$s]}" >/dev/null 2>&1
 			t1=$(now)
+			findscu -aec ANY-SCP --repeat $((FIND_REPEAT + 1)) "${query[@]}" 127.0.0.1 "${fport[$s]}" >/dev/null 2>&1
+			t2=$(now)
 			times[$s]+="$(echo "($t1 - $t0) * 1000" | bc -l) "
+			qtimes[$s]+="$(echo "(($t2 - $t1) - ($t1 - $t0)) * 1000 / $FIND_REPEAT" | bc -l) "
 		done
 	done
 	for s in orthanc pacs; do
-		[[ ${find_n[$s]} == failed ]] || find_ms[$s]=$(echo ${times[$s]} | tr ' ' '\n' | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+		if [[ ${find_n[$s]} != failed ]]; then
+			find_ms[$s]=$(median ${times[$s]})
+			query_ms[$s]=$(median ${qtimes[$s]})
+		fi
 		find_mem[$s]=$(($(awk '/VmHWM/ {print $2}' "/proc/${fpid[$s]}/status") / 1024))
 		kill -TERM "${fpid[$s]}"
 		wait "${fpid[$s]}" 2>/dev/null || true
@@ -275,13 +286,17 @@ fi
 	done
 	if [[ $FIND == 1 ]]; then
 		echo
-		echo "C-FIND, STUDY level, PatientName=SMITH* and StudyDate=20170101-20191231, over ${count[find]} studies; findscu wall time, median of $FINDS"
+		echo "C-FIND, STUDY level, PatientName=SMITH* and StudyDate=20170101-20191231, over ${count[find]} studies, medians of $FINDS:"
+		echo "query = one C-FIND on an open association ((findscu --repeat $((FIND_REPEAT + 1)) - findscu) / $FIND_REPEAT); findscu = the whole process"
 		for s in orthanc pacs; do
-			printf '%-8s load %6.1f s (%6.1f studies/s), %s matches, median %s ms, peak RSS %d MiB\n' "$s" "${load_s[$s]}" \
-				"$(echo "${count[find]} / ${load_s[$s]}" | bc -l)" "${find_n[$s]}" "${find_ms[$s]:-n/a}" "${find_mem[$s]}"
+			printf '%-8s load %6.1f s (%6.1f studies/s, 4 associations), %s matches, query %s ms, findscu %s ms, peak RSS %d MiB\n' "$s" "${load_s[$s]}" \
+				"$(echo "${count[find]} / ${load_s[$s]}" | bc -l)" "${find_n[$s]}" "$(printf %.2f "${query_ms[$s]:-0}")" \
+				"$(printf %.1f "${find_ms[$s]:-0}")" "${find_mem[$s]}"
 		done
-		if [[ -n ${find_ms[pacs]:-} && -n ${find_ms[orthanc]:-} ]]; then
-			printf 'C-FIND latency pacs/orthanc: %.2f (aim <= 0.2)\n' "$(echo "${find_ms[pacs]} / ${find_ms[orthanc]}" | bc -l)"
+		[[ ${find_n[pacs]} == "${find_n[orthanc]}" ]] || echo "MATCH COUNTS DIFFER: pacs ${find_n[pacs]}, orthanc ${find_n[orthanc]}"
+		if [[ -n ${query_ms[pacs]:-} && -n ${query_ms[orthanc]:-} ]]; then
+			printf 'C-FIND latency pacs/orthanc: query %.2f (aim <= 0.2), findscu %.2f\n' "$(echo "${query_ms[pacs]} / ${query_ms[orthanc]}" | bc -l)" \
+				"$(echo "${find_ms[pacs]} / ${find_ms[orthanc]}" | bc -l)"
 		fi
 	fi
 } | tee "$OUT/summary.txt"
