@@ -26,8 +26,19 @@ type Config struct {
 	Storage []*Storage `hcl:"storage,block"`
 	// Remotes are the known DICOM peers, labelled by AE title.
 	Remotes []*Remote `hcl:"remote,block"`
+	// PluginDir is a directory of plugin executables (pacs-plugin-<name>);
+	// a plugin block without a path finds its executable there. Empty:
+	// none.
+	PluginDir string `hcl:"plugin_dir,optional"`
+	// Plugins are the plugin blocks: executables serving storage backends,
+	// SOP handlers or tasks (see plugin.go).
+	Plugins []*Plugin `hcl:"plugin,block"`
+	// SOPHandlers are the sop_handler blocks, in the order instances pass
+	// through them.
+	SOPHandlers []*SOPHandler `hcl:"sop_handler,block"`
 
-	DataDirRange hcl.Range `hcl:"data_dir,attr_range"`
+	DataDirRange   hcl.Range `hcl:"data_dir,attr_range"`
+	PluginDirRange hcl.Range `hcl:"plugin_dir,attr_range"`
 }
 
 // Log is the log block: log { level = "info" }.
@@ -137,6 +148,10 @@ type Storage struct {
 	// from the tier before. The first tier has none; later tiers need one,
 	// each larger than the one before. See Age.
 	After string `hcl:"after,optional"`
+	// OutOfProcess runs an "fs" backend as a plugin process (served by the
+	// pacs executable) instead of inside the archive; other backends always
+	// run as plugin processes. Default false.
+	OutOfProcess bool `hcl:"out_of_process,optional"`
 	// Config is the backend's config {} block (nil when absent).
 	Config *PluginConfig `hcl:"config,block"`
 	// FS is the decoded config of an "fs" backend (set by Parse; nil for

@@ -258,7 +258,7 @@ func TestParseDiagnostics(t *testing.T) {
 		{name: "duplicate_remote", count: 1, src: "remote \"PEER\" { host = \"a\" }\nremote \"PEER \" { host = \"b\" }\n"},
 		{name: "env_unset", count: 1, src: "data_dir = env(\"PACS_TEST_UNSET\")\n"},
 		{name: "bad_fs_config", count: 2, src: "storage \"hot\" {\n  backend = \"fs\"\n  config {\n    layout = \"flat\"\n    bucket = \"b\"\n  }\n}\n"},
-		{name: "bad_tiers", count: 4, src: "storage \"a\" {\n  backend = \"fs\"\n  after = \"1d\"\n}\nstorage \"b\" { backend = \"fs\" }\nstorage \"a\" {\n  backend = \"x\"\n  after = \"30 days\"\n}\n"},
+		{name: "bad_tiers", count: 5, src: "storage \"a\" {\n  backend = \"fs\"\n  after = \"1d\"\n}\nstorage \"b\" { backend = \"fs\" }\nstorage \"a\" {\n  backend = \"x\"\n  after = \"30 days\"\n}\n"},
 		{name: "bad_values", count: 11, src: `log {
   level = "verbose"
   format = "xml"

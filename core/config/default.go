@@ -68,6 +68,7 @@ func (c *Config) applyDefaults() {
 			r.Port = DefaultRemotePort
 		}
 	}
+	c.applyPluginDefaults()
 }
 
 // newBlocks returns a Config whose single blocks hold their defaults, the

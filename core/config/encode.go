@@ -55,6 +55,9 @@ func Encode(c *Config) []byte {
 		if s.After != "" {
 			sb.SetAttributeValue("after", cty.StringVal(s.After))
 		}
+		if s.OutOfProcess {
+			sb.SetAttributeValue("out_of_process", cty.True)
+		}
 		switch {
 		case s.FS != nil:
 			cb := sb.AppendNewBlock("config", nil).Body()
@@ -76,6 +79,7 @@ func Encode(c *Config) []byte {
 		rb.SetAttributeValue("port", cty.NumberIntVal(int64(r.Port)))
 		rb.SetAttributeValue("tls", cty.BoolVal(r.TLS))
 	}
+	encodePlugins(b, c)
 	return f.Bytes()
 }
 

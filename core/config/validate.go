@@ -30,6 +30,7 @@ func (c *Config) Validate() hcl.Diagnostics {
 	}
 	diags = append(diags, validateStorage(c.Storage)...)
 	diags = append(diags, validateRemotes(c.Remotes)...)
+	diags = append(diags, c.validatePlugins()...)
 	return diags
 }
 
