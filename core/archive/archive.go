@@ -62,6 +62,9 @@ type Options struct {
 	Logger hclog.Logger
 	// Now returns the time of reception; nil means time.Now.
 	Now func() time.Time
+	// Handlers is the SOP handler chain, called in order on every instance
+	// of their SOP classes after validation, before the duplicate policy.
+	Handlers []Handler
 }
 
 // Archive ingests instances. It is safe for concurrent use.
@@ -85,6 +88,14 @@ type StoreRequest struct {
 	SOPInstanceUID    string
 	TransferSyntaxUID string // the syntax the data set is encoded in
 	CallingAE         string // recorded as Source Application Entity Title
+	// Where the instance came from, for SOP handlers: the called AE, the
+	// peer's address, the association, the C-STORE's message ID and, for
+	// a C-MOVE sub-operation, the move originator.
+	CalledAE         string
+	RemoteAddr       string
+	AssociationID    uint64
+	MessageID        uint16
+	MoveOriginatorAE string
 }
 
 // New returns an Archive over opt's index and storage, after cleaning up
@@ -142,15 +153,25 @@ func (a *Archive) Close() error {
 // stored before, if any, is untouched). Stores of the same SOP Instance UID
 // are serialised; others run concurrently.
 func (a *Archive) Store(ctx context.Context, req StoreRequest, data io.Reader) error {
+	_, err := a.Ingest(ctx, req, data)
+	return err
+}
+
+// Ingest is Store, also telling what it did besides storing: the
+// attributes SOP handlers changed (see Options.Handlers), or that a
+// duplicate was kept. A SOP handler's refusal is a *RejectedError, its
+// failure ErrHandlerFailed.
+func (a *Archive) Ingest(ctx context.Context, req StoreRequest, data io.Reader) (Outcome, error) {
+	var out Outcome
 	if err := uid.Valid(req.SOPClassUID); err != nil {
-		return fmt.Errorf("%w: affected SOP class UID: %w", ErrMalformed, err)
+		return out, fmt.Errorf("%w: affected SOP class UID: %w", ErrMalformed, err)
 	}
 	if err := uid.Valid(req.SOPInstanceUID); err != nil {
-		return fmt.Errorf("%w: affected SOP instance UID: %w", ErrMalformed, err)
+		return out, fmt.Errorf("%w: affected SOP instance UID: %w", ErrMalformed, err)
 	}
 	syntax, ok := codec.LookupSyntax(req.TransferSyntaxUID)
 	if !ok {
-		return fmt.Errorf("%w: unknown transfer syntax %q", ErrMalformed, req.TransferSyntaxUID)
+		return out, fmt.Errorf("%w: unknown transfer syntax %q", ErrMalformed, req.TransferSyntaxUID)
 	}
 	at := a.opt.Now()
 
@@ -159,15 +180,30 @@ func (a *Archive) Store(ctx context.Context, req StoreRequest, data io.Reader) e
 		defer os.Remove(spool)
 	}
 	if err != nil {
-		return err
+		return out, err
 	}
 	f, err := part10.ReadFile(spool, part10.WithStopAtPixelData())
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrMalformed, err)
+		return out, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	ds := f.Dataset
 	if err := validate(ds, req); err != nil {
-		return err
+		return out, err
+	}
+	if len(a.opt.Handlers) != 0 {
+		modified, coerced, err := a.runHandlers(ctx, req, spool)
+		if err != nil {
+			return out, err
+		}
+		if modified != "" {
+			defer os.Remove(modified)
+			spool = modified
+			if f, err = part10.ReadFile(spool, part10.WithStopAtPixelData()); err != nil {
+				return out, fmt.Errorf("%w: modified instance: %w", ErrMalformed, err)
+			}
+			ds = f.Dataset
+			out.Coerced = coerced
+		}
 	}
 
 	unlock := a.lock(req.SOPInstanceUID)
@@ -175,20 +211,21 @@ func (a *Archive) Store(ctx context.Context, req StoreRequest, data io.Reader) e
 
 	key, err := a.opt.Layout.Key(ds.String(dicom.StudyInstanceUID), ds.String(dicom.SeriesInstanceUID), req.SOPInstanceUID, at)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrMalformed, err)
+		return out, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	prev, err := a.opt.Index.Instance(ctx, req.SOPInstanceUID)
 	switch {
 	case errors.Is(err, index.ErrNotFound):
 	case err != nil:
-		return fmt.Errorf("look up instance: %w", err)
+		return out, fmt.Errorf("look up instance: %w", err)
 	default:
 		switch a.opt.Duplicate {
 		case index.DuplicateKeep:
 			a.log.Debug("duplicate kept", "sop_instance", req.SOPInstanceUID)
-			return nil
+			out.Kept = true
+			return out, nil
 		case index.DuplicateReject:
-			return ErrDuplicate
+			return out, ErrDuplicate
 		}
 		if prev.Backend == a.opt.Storage.ID() && prev.Key == key {
 			// Never write over the object the index points at: a failure
@@ -203,12 +240,12 @@ func (a *Archive) Store(ctx context.Context, req StoreRequest, data io.Reader) e
 	}
 	intent, err := a.writeIntent(spool, req.SOPInstanceUID, keys...)
 	if err != nil {
-		return err
+		return out, err
 	}
 	defer os.Remove(intent)
 	size, sum, err := a.put(ctx, key, spool)
 	if err != nil {
-		return err
+		return out, err
 	}
 	res, err := a.opt.Index.Add(ctx, index.InstanceRecord{
 		Dataset:           ds,
@@ -225,16 +262,17 @@ func (a *Archive) Store(ctx context.Context, req StoreRequest, data io.Reader) e
 		// kept it: our object is not referenced.
 		a.remove(key)
 		if a.opt.Duplicate == index.DuplicateReject {
-			return ErrDuplicate
+			return out, ErrDuplicate
 		}
-		return nil
+		out.Kept = true
+		return out, nil
 	}
 	if err != nil {
 		a.remove(key)
 		if errors.Is(err, index.ErrDuplicate) {
-			return ErrDuplicate
+			return out, ErrDuplicate
 		}
-		return fmt.Errorf("index %s: %w", key, indexFull(err))
+		return out, fmt.Errorf("index %s: %w", key, indexFull(err))
 	}
 	if res.Existed && (res.Previous.Backend != a.opt.Storage.ID() || res.Previous.Key != key) {
 		if res.Previous.Backend == a.opt.Storage.ID() {
@@ -244,7 +282,7 @@ func (a *Archive) Store(ctx context.Context, req StoreRequest, data io.Reader) e
 		}
 	}
 	a.log.Debug("stored", "sop_instance", req.SOPInstanceUID, "key", key, "size", size)
-	return nil
+	return out, nil
 }
 
 // spool writes File Meta Information for req and then data, unchanged, to

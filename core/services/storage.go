@@ -54,18 +54,32 @@ func DefaultStoreSyntaxes() []string {
 	return append(ts, uid.ExplicitVRLittleEndian, uid.ImplicitVRLittleEndian, uid.ExplicitVRBigEndian, uid.DeflatedExplicitVRLittleEndian)
 }
 
-// StoreHandler performs C-STORE with the archive.
+// StoreHandler performs C-STORE with the archive. An instance that SOP
+// handlers modified is answered B000 (coercion of data elements) with the
+// changed attributes as Offending Element.
 func StoreHandler(arc *archive.Archive, log hclog.Logger) dimse.StoreHandler {
 	return func(ctx context.Context, op *dimse.Op, rq *dimse.CStoreRequest, data io.Reader) dimse.Status {
-		err := arc.Store(ctx, archive.StoreRequest{
+		req := archive.StoreRequest{
 			SOPClassUID:       rq.AffectedSOPClassUID,
 			SOPInstanceUID:    rq.AffectedSOPInstanceUID,
 			TransferSyntaxUID: op.Context.TransferSyntax,
 			CallingAE:         op.CallingAE,
-		}, data)
+			CalledAE:          op.CalledAE,
+			AssociationID:     op.AssociationID,
+			MessageID:         op.MessageID,
+			MoveOriginatorAE:  rq.MoveOriginatorAETitle,
+		}
+		if op.RemoteAddr != nil {
+			req.RemoteAddr = op.RemoteAddr.String()
+		}
+		out, err := arc.Ingest(ctx, req, data)
 		st := StoreStatus(err)
 		if err != nil {
 			log.Warn("store failed", "calling_ae", op.CallingAE, "sop_class", rq.AffectedSOPClassUID, "status", st, "error", err)
+			return st
+		}
+		if len(out.Coerced) != 0 {
+			return dimse.Status{Code: dimse.CodeSubOperationsWarning, ErrorComment: "attributes coerced by the archive", OffendingElement: out.Coerced}
 		}
 		return st
 	}
@@ -75,11 +89,16 @@ func StoreHandler(arc *archive.Archive, log hclog.Logger) dimse.StoreHandler {
 // PS3.7 Annex C). The comments name the condition only: no patient data.
 func StoreStatus(err error) dimse.Status {
 	var se *dimse.StatusError
+	var rej *archive.RejectedError
 	switch {
 	case err == nil:
 		return dimse.StatusSuccess
 	case errors.As(err, &se):
 		return se.Status
+	case errors.As(err, &rej):
+		return dimse.Status{Code: rej.Status, ErrorComment: rej.Comment, OffendingElement: rej.Offending}
+	case errors.Is(err, archive.ErrHandlerFailed):
+		return dimse.StatusProcessingFailure.WithComment("SOP handler failed") // 0110
 	case errors.Is(err, storage.ErrInsufficientSpace):
 		return dimse.StatusOutOfResources.WithComment("out of storage space") // A700
 	case errors.Is(err, archive.ErrSOPClassMismatch):
