@@ -101,6 +101,12 @@ func StoreStatus(err error) dimse.Status {
 		return dimse.StatusProcessingFailure.WithComment("SOP handler failed") // 0110
 	case errors.Is(err, storage.ErrInsufficientSpace):
 		return dimse.StatusOutOfResources.WithComment("out of storage space") // A700
+	case errors.Is(err, storage.ErrUnavailable):
+		var ue *storage.UnavailableError
+		if errors.As(err, &ue) && ue.Backend != "" {
+			return dimse.StatusOutOfResources.WithComment("storage backend " + ue.Backend + " unavailable") // A700
+		}
+		return dimse.StatusOutOfResources.WithComment("storage backend unavailable") // A700
 	case errors.Is(err, archive.ErrSOPClassMismatch):
 		return dimse.StatusDataSetDoesNotMatchSOPClass.WithComment("SOP Class UID differs from the command") // A900
 	case errors.Is(err, archive.ErrSOPInstanceMismatch):

@@ -21,7 +21,33 @@ var (
 	// ErrInsufficientSpace is returned by Put when the backend is out of
 	// space or over quota (ENOSPC, EDQUOT); no part of the object is visible.
 	ErrInsufficientSpace = errors.New("storage: insufficient space")
+	// ErrUnavailable is returned when the backend cannot be reached now (a
+	// plugin process that crashed, hangs or reports an outage); the
+	// operation may succeed later. Errors matching it are usually an
+	// *UnavailableError naming the backend.
+	ErrUnavailable = errors.New("storage: backend unavailable")
 )
+
+// UnavailableError is an operation that failed because the backend named
+// Backend is unavailable; it matches ErrUnavailable and unwraps to Err.
+type UnavailableError struct {
+	Backend string
+	Err     error
+}
+
+// Error names the backend and the cause.
+func (e *UnavailableError) Error() string {
+	if e.Err == nil {
+		return "storage backend " + e.Backend + " unavailable"
+	}
+	return "storage backend " + e.Backend + " unavailable: " + e.Err.Error()
+}
+
+// Is makes an UnavailableError match ErrUnavailable.
+func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+// Unwrap returns the cause.
+func (e *UnavailableError) Unwrap() error { return e.Err }
 
 // MaxKeyLength bounds the length of a key in bytes.
 const MaxKeyLength = 1024
