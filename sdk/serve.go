@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 
-	goplugin "github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
 	"github.com/zclconf/go-cty/cty"
 	"google.golang.org/grpc"
 )

@@ -62,7 +62,7 @@ func StartClient(t testing.TB, p sdk.Plugin) (*rpc.Client, *goplugin.Client) {
 		t.Fatalf("plugintest: plugin %q did not start within %v", p.Name, startTimeout)
 	}
 	gc := goplugin.NewClient(&goplugin.ClientConfig{
-		HandshakeConfig:  rpc.Handshake,
+		HandshakeConfig: rpc.Handshake,
 		// A reattached client uses Plugins, not VersionedPlugins.
 		Plugins:          rpc.VersionedPlugins()[rpc.ProtocolVersion],
 		Reattach:         rc,
