@@ -84,6 +84,9 @@ func (b *Storage) Put(ctx context.Context, key string, r io.Reader, size int64) 
 	if err != nil {
 		return sdk.ObjectInfo{}, err
 	}
+	if err := ctx.Err(); err != nil {
+		return sdk.ObjectInfo{}, fmt.Errorf("put %s: %w", key, err)
+	}
 	partSize := b.s.partSize
 	if size > partSize*MaxParts {
 		partSize = (size + MaxParts - 1) / MaxParts
