@@ -33,7 +33,7 @@
 //     plugin protocol and common multipart and block sizes) survive whole and
 //     ranged reads; zero-length objects too.
 //   - Keys may hold spaces, '+', '%', '#', '?', '&', '=', ':', '@', quotes,
-//     brackets, non-ASCII letters, a leading dot, and be MaxKeyLength bytes.
+//     brackets, non-ASCII letters, a leading dot, and be sdk.MaxKeyLength bytes.
 //
 // Every subtest calls the factory for its own sdk.Storage and writes only
 // under a key prefix unique to the run and the subtest, so backends that

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pacsforge/pacs/sdk"
 )
 
 // unusualKeys are valid keys (relative to a prefix) with characters that
@@ -22,17 +24,17 @@ var unusualKeys = []string{
 }
 
 // testKeys round-trips keys with unusual characters and a key of
-// MaxKeyLength bytes.
+// sdk.MaxKeyLength bytes.
 func testKeys(t *testing.T, e *env) {
 	keys := make([]string, 0, len(unusualKeys)+1)
 	for _, rel := range unusualKeys {
 		keys = append(keys, e.key("k/"+rel))
 	}
 	long := e.key("k/")
-	for len(long) < MaxKeyLength-201 {
+	for len(long) < sdk.MaxKeyLength-201 {
 		long += strings.Repeat("x", 199) + "/"
 	}
-	long += strings.Repeat("y", MaxKeyLength-len(long))
+	long += strings.Repeat("y", sdk.MaxKeyLength-len(long))
 	keys = append(keys, long)
 
 	objs := map[string]object{}

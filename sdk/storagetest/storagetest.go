@@ -22,9 +22,6 @@ import (
 // multipart parts and Azure's 4 MiB blocks.
 const DefaultLargeSize = 24 << 20
 
-// MaxKeyLength is the longest key of the archive in bytes (sdk.Storage).
-const MaxKeyLength = 1024
-
 // hangTimeout bounds the wait for a call the suite expects to return (after
 // its ctx is cancelled): past it the subtest fails as hung instead of
 // blocking the test binary. It is not a performance limit.
