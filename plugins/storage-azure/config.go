@@ -42,11 +42,11 @@ type Config struct {
 	// ConnectionString is an Azure Storage connection string
 	// (AccountName=...;AccountKey=...;BlobEndpoint=... or
 	// EndpointSuffix=...). It is a secret.
-	ConnectionString string `hcl:"connection_string,optional" sensitive:"true"`
+	ConnectionString string `hcl:"connection_string,optional" pacs:"sensitive"`
 	// AccountName and AccountKey are the storage account and its shared
 	// key (a secret), used when ConnectionString is empty.
 	AccountName string `hcl:"account_name,optional"`
-	AccountKey  string `hcl:"account_key,optional" sensitive:"true"`
+	AccountKey  string `hcl:"account_key,optional" pacs:"sensitive"`
 	// Endpoint is the blob service URL with AccountName/AccountKey; empty
 	// means https://ACCOUNT.blob.core.windows.net/.
 	Endpoint string `hcl:"endpoint,optional"`

@@ -44,7 +44,10 @@ type Storage struct {
 	cfg       settings
 }
 
-var _ sdk.Storage = (*Storage)(nil)
+var (
+	_ sdk.Storage       = (*Storage)(nil)
+	_ sdk.HealthChecker = (*Storage)(nil)
+)
 
 // New returns the Storage of the instance named instance configured by
 // cfg. It checks the configuration (a *sdk.ConfigError names the attribute
@@ -120,6 +123,15 @@ func (s *Storage) checkContainer(ctx context.Context, name string, create bool, 
 	return s.mapError("open container "+name, err)
 }
 
+// Healthy reports whether the container can be reached with the
+// configured credentials (sdk.HealthChecker).
+func (s *Storage) Healthy(ctx context.Context) error {
+	if _, err := s.container.GetProperties(ctx, nil); err != nil {
+		return s.mapError("check container", err)
+	}
+	return nil
+}
+
 // blobName returns the blob name of key, or an error for a key the
 // archive never uses.
 func (s *Storage) blobName(key string) (string, error) {
@@ -158,7 +170,7 @@ func (s *Storage) Put(ctx context.Context, key string, r io.Reader, size int64) 
 		r = io.LimitReader(r, size+1) // one byte too many is enough to tell
 	}
 	h := sha256.New()
-	r = io.TeeReader(r, h)
+	r = io.TeeReader(newContextReader(ctx, r), h)
 	bb := s.container.NewBlockBlobClient(name)
 
 	// The first block decides: a short object is one request.
