@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -106,30 +107,41 @@ func (s *supervisor) classify(c *call, cause, err error) error {
 		return nil
 	case c.parent.Err() != nil:
 		return err
-	case errors.Is(cause, ErrPluginDown) || c.g.ctx.Err() != nil || transportFailure(err):
+	case errors.Is(cause, ErrPluginDown) || c.g.ctx.Err() != nil:
 		return s.downError(err)
 	case errors.Is(cause, ErrCallTimeout):
 		if n := c.g.overruns.Add(1); n >= HungAfter {
 			s.hung(c.g, int(n))
 		}
 		return fmt.Errorf("plugin %s: %w (%s)", s.spec.Name, ErrCallTimeout, c.timeout)
+	case transportFailure(err):
+		return s.downError(err)
 	}
 	c.g.overruns.Store(0)
 	return err
 }
 
 // transportFailure reports an error of the connection rather than of the
-// plugin: gRPC Unavailable or Canceled that the plugin did not send as
-// sdk.ErrUnavailable.
+// plugin: gRPC Unavailable or Canceled without the SDK's error details
+// (which a plugin returning sdk.ErrUnavailable sends).
 func transportFailure(err error) bool {
-	if errors.Is(err, sdk.ErrUnavailable) {
+	st, ok := status.FromError(err)
+	if !ok {
+		var se interface{ GRPCStatus() *status.Status }
+		if !errors.As(err, &se) {
+			return false
+		}
+		st = se.GRPCStatus()
+	}
+	if st.Code() != codes.Unavailable && st.Code() != codes.Canceled {
 		return false
 	}
-	switch status.Code(err) {
-	case codes.Unavailable, codes.Canceled:
-		return true
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetDomain() == sdk.ErrorDomain {
+			return false
+		}
 	}
-	return false
+	return true
 }
 
 // downError is ErrPluginDown for this plugin, with the transport error

@@ -85,7 +85,8 @@ func New(specs []*Spec, opt Options) *Manager {
 // Start launches every plugin and configures its instances, then
 // supervises them until Close. A plugin that fails to start is retried
 // with back-off (Ready reports it); Start returns an error only for
-// configuration mistakes (a *DiagnosticsError, a checksum mismatch), after
+// configuration mistakes (a *DiagnosticsError, a checksum mismatch, a
+// plugin of another protocol version), after
 // which the Manager must be closed.
 func (m *Manager) Start(ctx context.Context) error {
 	m.mu.Lock()
@@ -119,7 +120,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	var fatal []error
 	for i, s := range m.sups {
 		var de *DiagnosticsError
-		if errs[i] != nil && (errors.As(errs[i], &de) || errors.Is(errs[i], ErrChecksumMismatch)) {
+		if errs[i] != nil && (errors.As(errs[i], &de) || errors.Is(errs[i], ErrChecksumMismatch) || errors.Is(errs[i], ErrProtocolVersion)) {
 			fatal = append(fatal, errs[i])
 		}
 		m.wg.Add(1)
