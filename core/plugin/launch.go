@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	goplugin "github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
 
 	"github.com/pacsforge/pacs/sdk"
 	"github.com/pacsforge/pacs/sdk/rpc"

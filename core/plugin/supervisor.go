@@ -62,7 +62,7 @@ type generation struct {
 	// hungAfter is the overrun count at which it was declared hung (0: not).
 	hungAfter atomic.Int32
 	killOnce  sync.Once
-	killed   chan struct{}
+	killed    chan struct{}
 }
 
 // kill stops the process once, in the background; killed is closed when

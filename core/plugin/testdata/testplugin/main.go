@@ -10,8 +10,8 @@ import (
 	"io"
 	"os"
 
-	goplugin "github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
 
 	"github.com/pacsforge/pacs/sdk"
 	"github.com/pacsforge/pacs/sdk/storagetest"
