@@ -192,7 +192,7 @@ func (ps *pluginService) Configure(ctx context.Context, req *pluginv1.ConfigureR
 	}
 	val := cty.NullVal(sch.impliedType())
 	if len(req.GetConfig()) > 0 {
-		val, err = msgpack.Unmarshal(req.GetConfig(), sch.impliedType())
+		val, err = msgpack.Unmarshal(req.GetConfig(), cty.DynamicPseudoType)
 		if err != nil {
 			return nil, status.Errorf(codes.InvalidArgument, "configure %s %q: config value: %v", req.GetKind(), req.GetInstance(), err)
 		}

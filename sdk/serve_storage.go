@@ -85,10 +85,10 @@ func (ss *storageService) Put(stream pluginv1.Storage_PutServer) error {
 	go func() {
 		var r result
 		defer func() {
-			ss.s.recoverAs("Storage.Put", &r.err)
 			pr.CloseWithError(errPutReturned)
 			done <- r
 		}()
+		defer ss.s.recoverAs("Storage.Put", &r.err)
 		r.info, r.err = st.Put(ctx, h.GetKey(), pr, h.GetSize())
 	}()
 

@@ -128,7 +128,7 @@ func (i *Info) Serves(kind string) bool {
 func (c *Client) Info(ctx context.Context) (*Info, error) {
 	p, err := c.plugin.GetInfo(ctx, &pluginv1.GetInfoRequest{}, c.callOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("plugin info: %w", fromStatus(err))
+		return nil, fmt.Errorf("plugin info: %w", c.fromStatus(err))
 	}
 	info := &Info{Name: p.GetName(), Version: p.GetVersion(), SDKVersion: p.GetSdkVersion(),
 		ProtocolVersion: int(p.GetProtocolVersion()), Kinds: p.GetKinds(), TaskKinds: p.GetTaskKinds()}
@@ -153,7 +153,7 @@ type Schema struct {
 func (c *Client) Schema(ctx context.Context, kind string) (*Schema, error) {
 	p, err := c.plugin.GetConfigSchema(ctx, &pluginv1.GetConfigSchemaRequest{Kind: kind}, c.callOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("config schema of %s: %w", kind, fromStatus(err))
+		return nil, fmt.Errorf("config schema of %s: %w", kind, c.fromStatus(err))
 	}
 	spec, err := specFromProto(p.GetSpec())
 	if err != nil {
@@ -180,7 +180,7 @@ func (c *Client) ConfigSchema(ctx context.Context, kind string) (hcldec.Spec, er
 func (c *Client) Configure(ctx context.Context, kind, instance string, val cty.Value) error {
 	req := &pluginv1.ConfigureRequest{Kind: kind, Instance: instance}
 	if !val.IsNull() {
-		b, err := msgpack.Marshal(val, val.Type())
+		b, err := msgpack.Marshal(val, cty.DynamicPseudoType)
 		if err != nil {
 			return fmt.Errorf("configure %s %q: encode config: %w", kind, instance, err)
 		}
@@ -188,7 +188,7 @@ func (c *Client) Configure(ctx context.Context, kind, instance string, val cty.V
 	}
 	resp, err := c.plugin.Configure(ctx, req, c.callOpts...)
 	if err != nil {
-		return fmt.Errorf("configure %s %q: %w", kind, instance, fromStatus(err))
+		return fmt.Errorf("configure %s %q: %w", kind, instance, c.fromStatus(err))
 	}
 	var errs []error
 	for _, d := range resp.GetDiagnostics() {
@@ -231,7 +231,7 @@ func (e *HealthError) Unwrap() error { return sdk.ErrUnavailable }
 func (c *Client) Health(ctx context.Context, kind, instance string) error {
 	resp, err := c.plugin.Health(ctx, &pluginv1.HealthRequest{Kind: kind, Instance: instance}, c.callOpts...)
 	if err != nil {
-		return fmt.Errorf("health of %s %q: %w", kind, instance, fromStatus(err))
+		return fmt.Errorf("health of %s %q: %w", kind, instance, c.fromStatus(err))
 	}
 	switch resp.GetStatus() {
 	case pluginv1.HealthResponse_STATUS_OK:

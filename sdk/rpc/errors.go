@@ -115,3 +115,21 @@ func ConfigErrors(err error) []*sdk.ConfigError {
 	}
 	return out
 }
+
+// fromStatus is the package's fromStatus, except that once the plugin
+// process has exited, a call cut off by its death is sdk.ErrUnavailable
+// (codes.Unavailable) rather than the Canceled of the closed connection.
+func (c *Client) fromStatus(err error) error {
+	err = fromStatus(err)
+	var e *Error
+	if c.exited == nil || !errors.As(err, &e) || (e.Code != codes.Canceled && e.Code != codes.Unavailable) {
+		return err
+	}
+	select {
+	case <-c.exited:
+		return &Error{Code: codes.Unavailable, Message: "plugin exited: " + e.Message, sentinel: sdk.ErrUnavailable,
+			st: status.New(codes.Unavailable, "plugin exited: "+e.Message)}
+	default:
+		return err
+	}
+}

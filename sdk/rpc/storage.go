@@ -40,7 +40,7 @@ func (s *storage) Put(ctx context.Context, key string, r io.Reader, size int64) 
 	}
 	stream, err := s.c.storage.Put(ctx, s.c.callOpts...)
 	if err != nil {
-		return fail(fromStatus(err))
+		return fail(s.c.fromStatus(err))
 	}
 	// sendFailed gets the plugin's reason when a Send fails (io.EOF means
 	// the plugin ended the stream; its status is in CloseAndRecv).
@@ -48,7 +48,7 @@ func (s *storage) Put(ctx context.Context, key string, r io.Reader, size int64) 
 		if errors.Is(err, io.EOF) {
 			_, err = stream.CloseAndRecv()
 		}
-		return fail(fromStatus(err))
+		return fail(s.c.fromStatus(err))
 	}
 	if err := stream.Send(&pluginv1.PutRequest{Msg: &pluginv1.PutRequest_Header{Header: &pluginv1.PutHeader{
 		Instance: s.instance, Key: key, Size: size}}}); err != nil {
@@ -86,7 +86,7 @@ func (s *storage) Put(ctx context.Context, key string, r io.Reader, size int64) 
 	}
 	resp, err := stream.CloseAndRecv()
 	if err != nil {
-		return fail(fromStatus(err))
+		return fail(s.c.fromStatus(err))
 	}
 	info := objectInfoFromProto(resp.GetInfo())
 	if info.Size != n || info.SHA256 != digest {
@@ -104,7 +104,7 @@ func (s *storage) Get(ctx context.Context, key string, offset, length int64) (io
 	stream, err := s.c.storage.Get(ctx, &pluginv1.GetRequest{Instance: s.instance, Key: key, Offset: offset, Length: length}, s.c.callOpts...)
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("get %s on %s: %w", key, s.instance, fromStatus(err))
+		return nil, fmt.Errorf("get %s on %s: %w", key, s.instance, s.c.fromStatus(err))
 	}
 	first, err := stream.Recv()
 	if err != nil {
@@ -112,9 +112,9 @@ func (s *storage) Get(ctx context.Context, key string, offset, length int64) (io
 		if err == io.EOF {
 			err = errors.New("plugin ended the stream without a header")
 		}
-		return nil, fmt.Errorf("get %s on %s: %w", key, s.instance, fromStatus(err))
+		return nil, fmt.Errorf("get %s on %s: %w", key, s.instance, s.c.fromStatus(err))
 	}
-	r := &getReader{stream: stream, cancel: cancel, key: key, instance: s.instance}
+	r := &getReader{c: s.c, stream: stream, cancel: cancel, key: key, instance: s.instance}
 	if c := first.GetChunk(); c != nil {
 		r.buf = c
 	}
@@ -123,6 +123,7 @@ func (s *storage) Get(ctx context.Context, key string, offset, length int64) (io
 
 // getReader reads a Get stream. Not safe for concurrent use.
 type getReader struct {
+	c        *Client
 	stream   pluginv1.Storage_GetClient
 	cancel   func()
 	key      string
@@ -142,7 +143,7 @@ func (r *getReader) Read(p []byte) (int, error) {
 			continue
 		}
 		if err != nil {
-			r.err = fmt.Errorf("get %s on %s: %w", r.key, r.instance, fromStatus(err))
+			r.err = fmt.Errorf("get %s on %s: %w", r.key, r.instance, r.c.fromStatus(err))
 			continue
 		}
 		r.buf = msg.GetChunk()
@@ -164,14 +165,14 @@ func (r *getReader) Close() error {
 func (s *storage) Stat(ctx context.Context, key string) (sdk.ObjectInfo, error) {
 	p, err := s.c.storage.Stat(ctx, &pluginv1.StatRequest{Instance: s.instance, Key: key}, s.c.callOpts...)
 	if err != nil {
-		return sdk.ObjectInfo{}, fmt.Errorf("stat %s on %s: %w", key, s.instance, fromStatus(err))
+		return sdk.ObjectInfo{}, fmt.Errorf("stat %s on %s: %w", key, s.instance, s.c.fromStatus(err))
 	}
 	return objectInfoFromProto(p), nil
 }
 
 func (s *storage) Delete(ctx context.Context, key string) error {
 	if _, err := s.c.storage.Delete(ctx, &pluginv1.DeleteRequest{Instance: s.instance, Key: key}, s.c.callOpts...); err != nil {
-		return fmt.Errorf("delete %s on %s: %w", key, s.instance, fromStatus(err))
+		return fmt.Errorf("delete %s on %s: %w", key, s.instance, s.c.fromStatus(err))
 	}
 	return nil
 }
@@ -180,7 +181,7 @@ func (s *storage) List(ctx context.Context, prefix, pageToken string, pageSize i
 	resp, err := s.c.storage.List(ctx, &pluginv1.ListRequest{Instance: s.instance, Prefix: prefix,
 		PageToken: pageToken, PageSize: int32(min(pageSize, 1<<30))}, s.c.callOpts...)
 	if err != nil {
-		return sdk.ListPage{}, fmt.Errorf("list %q on %s: %w", prefix, s.instance, fromStatus(err))
+		return sdk.ListPage{}, fmt.Errorf("list %q on %s: %w", prefix, s.instance, s.c.fromStatus(err))
 	}
 	page := sdk.ListPage{NextPageToken: resp.GetNextPageToken(), Objects: make([]sdk.ObjectInfo, len(resp.GetObjects()))}
 	for i, o := range resp.GetObjects() {

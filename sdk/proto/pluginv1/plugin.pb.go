@@ -1163,8 +1163,9 @@ type ConfigureRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Kind     string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
 	Instance string                 `protobuf:"bytes,2,opt,name=instance,proto3" json:"instance,omitempty"`
-	// config is the decoded config { } body, msgpack-encoded cty of the
-	// schema's implied type.
+	// config is the decoded config { } body (the value of the schema's
+	// spec), msgpack-encoded cty marshalled as cty.DynamicPseudoType, so
+	// that it carries its own type; empty for none.
 	Config []byte `protobuf:"bytes,3,opt,name=config,proto3" json:"config,omitempty"`
 	// host_broker_id is the broker stream on which the host serves Host;
 	// 0 when it does not.
