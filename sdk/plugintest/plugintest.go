@@ -11,6 +11,8 @@ package plugintest
 
 import (
 	"context"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,7 +39,9 @@ func Start(t testing.TB, p sdk.Plugin) *rpc.Client {
 // plugin (Kill) or look at its state in the test.
 func StartClient(t testing.TB, p sdk.Plugin) (*rpc.Client, *goplugin.Client) {
 	t.Helper()
-	log := hclog.New(&hclog.LoggerOptions{Name: "plugintest", Output: testWriter{t}, Level: hclog.Debug})
+	w := &testWriter{t: t}
+	t.Cleanup(w.stop) // registered first: runs after the plugin has stopped
+	log := hclog.New(&hclog.LoggerOptions{Name: "plugintest", Output: w, Level: hclog.Debug})
 	if p.Logger == nil {
 		p.Logger = log.Named(p.Name)
 	}
@@ -81,12 +85,25 @@ func StartClient(t testing.TB, p sdk.Plugin) (*rpc.Client, *goplugin.Client) {
 	return raw.(*rpc.Client), gc
 }
 
-// testWriter sends log lines to t.Log (stopped at the test's end).
-type testWriter struct{ t testing.TB }
+// testWriter sends log lines to t.Log until the test ends; later lines
+// (of goroutines still winding down) are dropped.
+type testWriter struct {
+	t       testing.TB
+	mu      sync.Mutex
+	stopped bool
+}
 
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	defer func() { _ = recover() }() // a log line after the test ended
-	w.t.Log(string(p))
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.stopped {
+		w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	}
 	return len(p), nil
+}
+
+func (w *testWriter) stop() {
+	w.mu.Lock()
+	w.stopped = true
+	w.mu.Unlock()
 }

@@ -125,7 +125,7 @@ func TestConfigRange(t *testing.T) {
 		{path: "b", wantLine: 2},
 		{path: "b.c", wantLine: 3},
 		{path: "l[1].x", wantLine: 9},
-		{path: "missing", wantLine: 1}, // where the body starts
+		{path: "missing", wantLine: 1},   // where the body starts
 		{path: "b.missing", wantLine: 2}, // the block's body
 	}
 	for _, tc := range tests {
