@@ -76,7 +76,10 @@ func newHealth(ctx context.Context, arc *archiveStore) *web.Health {
 		}
 		return nil
 	})
-	h.AddCheck("storage", web.Cached(storageCheckTTL, web.WritableDir(arc.storage.Root(), readyProbePattern)))
+	if arc.storage != nil {
+		h.AddCheck("storage", web.Cached(storageCheckTTL, web.WritableDir(arc.storage.Root(), readyProbePattern)))
+	}
+	addPluginChecks(h, arc.plugins)
 	h.AddCheck("dicom", func(context.Context) error {
 		if ctx.Err() != nil {
 			return errors.New("shutting down")

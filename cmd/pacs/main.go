@@ -9,6 +9,7 @@
 //	pacs serve [--config FILE] [--ae-title FORGE] [--port 11112] [--data-dir D] [--strict-ae] [-log-level L] [-log-json]
 //	pacs verify [--data-dir D | --config FILE]
 //	pacs config validate FILE... | pacs config defaults
+//	pacs plugins list|check [--config FILE]
 package main
 
 import (
@@ -34,6 +35,7 @@ func commands() []command {
 		{name: "serve", summary: "run the DICOM server (C-ECHO, C-STORE; AE FORGE, port 11112)", run: runServe},
 		{name: "verify", summary: "check that the index and the stored objects agree", run: runVerify},
 		{name: "config", summary: "check configuration files, or print the defaults as HCL", run: runConfig},
+		{name: "plugins", summary: "list the configured plugins, or start and check them", run: runPlugins},
 	}
 }
 
@@ -51,6 +53,9 @@ func main() {
 		os.Exit(2)
 	}
 	name := os.Args[1]
+	if name == pluginServeCommand { // hidden: the plugin manager re-executes pacs with it
+		os.Exit(runPluginServe(os.Args[2:]))
+	}
 	for _, c := range commands() {
 		if c.name == name {
 			os.Exit(c.run(os.Args[2:]))

@@ -275,7 +275,7 @@ func newDICOMServer(o serveOptions, log hclog.Logger) *ul.Server {
 			AETitle:        o.aeTitle,
 			Archive:        o.archive.archive,
 			Index:          o.archive.index,
-			Storage:        o.archive.storage,
+			Storage:        o.archive.backend,
 			SOPClasses:     o.sopClasses,
 			StoreSyntaxes:  o.syntaxes,
 			Remotes:        o.remotes,

@@ -11,6 +11,7 @@ import (
 	"github.com/pacsforge/pacs/core/archive"
 	"github.com/pacsforge/pacs/core/config"
 	"github.com/pacsforge/pacs/core/index"
+	"github.com/pacsforge/pacs/core/plugin"
 	"github.com/pacsforge/pacs/core/storage"
 )
 
@@ -22,14 +23,23 @@ const (
 
 // archiveStore is the opened archive: its index, storage and ingest.
 type archiveStore struct {
-	index   *index.Index
+	index *index.Index
+	// backend is the first storage tier; storage is the same when it is
+	// the filesystem in process, else nil.
+	backend storage.Backend
 	storage *storage.FS
 	archive *archive.Archive
+	// plugins runs the plugin processes (nil when none is configured).
+	plugins *plugin.Manager
 }
 
-// Close releases the archive and closes the index.
+// Close releases the archive, closes the index and stops the plugins.
 func (s *archiveStore) Close() error {
-	return errors.Join(s.archive.Close(), s.index.Close())
+	err := errors.Join(s.archive.Close(), s.index.Close())
+	if s.plugins != nil {
+		err = errors.Join(err, s.plugins.Close())
+	}
+	return err
 }
 
 // openStorage returns the first storage tier of cfg, which must be an "fs"
@@ -52,8 +62,25 @@ func openStorage(cfg *config.Config) (*storage.FS, storage.Layout, error) {
 }
 
 // openArchive opens the index, storage and ingest of cfg.
-func openArchive(ctx context.Context, cfg *config.Config, log hclog.Logger) (*archiveStore, error) {
-	st, layout, err := openStorage(cfg)
+func openArchive(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *archiveStore, err error) {
+	plugins, err := newPluginManager(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if plugins != nil {
+		opened := false
+		defer func() {
+			if !opened {
+				plugins.Close()
+			}
+		}()
+		defer func() { opened = err == nil }()
+		if err = plugins.Start(ctx); err != nil {
+			printPluginError(err, nil)
+			return nil, err
+		}
+	}
+	st, layout, err := openBackend(cfg, plugins)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +104,8 @@ func openArchive(ctx context.Context, cfg *config.Config, log hclog.Logger) (*ar
 		ix.Close()
 		return nil, err
 	}
-	return &archiveStore{index: ix, storage: st, archive: arc}, nil
+	fs, _ := st.(*storage.FS)
+	return &archiveStore{index: ix, backend: st, storage: fs, archive: arc, plugins: plugins}, nil
 }
 
 // duplicatePolicy maps dicom.duplicate_policy to the index's policy.

@@ -158,17 +158,33 @@ func (m *Manager) Storage(name string) (storage.Backend, error) {
 // Ready returns nil when every required plugin is up and its instances
 // healthy, else an error naming the first that is not.
 func (m *Manager) Ready() error {
-	for _, st := range m.Status() {
-		if !st.Required {
-			continue
+	for _, s := range m.sups {
+		if err := s.ready(); err != nil && s.spec.Required {
+			return err
 		}
-		if st.State != StateUp {
-			return fmt.Errorf("plugin %s is %s", st.Name, st.State)
-		}
-		for _, in := range st.Instances {
-			if in.Error != "" {
-				return fmt.Errorf("plugin %s: %s %s is unhealthy", st.Name, in.Kind, in.Name)
-			}
+	}
+	return nil
+}
+
+// PluginReady returns nil when the plugin name is up and its instances
+// healthy, else an error saying what is wrong (for a readiness check per
+// plugin).
+func (m *Manager) PluginReady(name string) error {
+	s := m.byName[name]
+	if s == nil {
+		return fmt.Errorf("no plugin %q", name)
+	}
+	return s.ready()
+}
+
+func (s *supervisor) ready() error {
+	st := s.status()
+	if st.State != StateUp {
+		return fmt.Errorf("plugin %s is %s", st.Name, st.State)
+	}
+	for _, in := range st.Instances {
+		if in.Error != "" {
+			return fmt.Errorf("plugin %s: %s %s is unhealthy", st.Name, in.Kind, in.Name)
 		}
 	}
 	return nil

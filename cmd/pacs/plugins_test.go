@@ -1,0 +1,79 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestMain lets the test binary serve first-party plugins, as the pacs
+// executable does, when the plugin manager re-executes it.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == pluginServeCommand {
+		os.Exit(runPluginServe(os.Args[2:]))
+	}
+	os.Exit(m.Run())
+}
+
+func writeSite(t *testing.T, src string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "site.hcl")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestPluginsCheckOutOfProcessFS starts the filesystem backend as a plugin
+// process served by the executable itself.
+func TestPluginsCheckOutOfProcessFS(t *testing.T) {
+	root := t.TempDir()
+	site := writeSite(t, `
+data_dir = "`+t.TempDir()+`"
+storage "hot" {
+  backend = "fs"
+  out_of_process = true
+  config { root = "`+root+`" }
+}
+`)
+	code, out, errOut := runCmd(t, runPlugins, "check", "--config", site)
+	if code != 0 {
+		t.Fatalf("pacs plugins check = %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"fs", "plugin-serve storage-fs", "built in", "up", "1 plugin(s) ok"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = runCmd(t, runPlugins, "list", "--config", site)
+	if code != 0 || !strings.Contains(out, "storage") {
+		t.Errorf("pacs plugins list = %d:\n%s", code, out)
+	}
+}
+
+// TestPluginsCheckMismatch: a plugin whose executable does not match its
+// pinned sha256 is not started and check fails, printing the real digest.
+func TestPluginsCheckMismatch(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := writeSite(t, `
+plugin "third" {
+  path = "`+exe+`"
+  sha256 = "`+strings.Repeat("ab", 32)+`"
+  args = ["--api-token=hunter2"]
+}
+`)
+	code, out, errOut := runCmd(t, runPlugins, "check", "--config", site)
+	if code != 1 {
+		t.Fatalf("pacs plugins check = %d, want 1\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "MISMATCH") || !strings.Contains(errOut, "does not match its pinned sha256") {
+		t.Errorf("no mismatch reported:\nstdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+	if strings.Contains(out+errOut, "hunter2") || !strings.Contains(out, "--api-token=<redacted>") {
+		t.Errorf("the secret argument is shown:\n%s\n%s", out, errOut)
+	}
+}
