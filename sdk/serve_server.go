@@ -31,11 +31,12 @@ type server struct {
 	mu        sync.RWMutex
 	instances map[string]map[string]any // kind -> instance label -> implementation
 	broker    *goplugin.GRPCBroker
-	hosts     map[uint32]*hostConn // broker id -> host connection
+	hosts     map[uint32]*hostConn    // broker id -> host connection
+	instHosts map[string]HostServices // kind NUL instance label -> host
 }
 
 func newServer(p Plugin, log hclog.Logger) (*server, error) {
-	s := &server{p: p, log: log, kinds: map[string]kind{}, instances: map[string]map[string]any{}, hosts: map[uint32]*hostConn{}}
+	s := &server{p: p, log: log, kinds: map[string]kind{}, instances: map[string]map[string]any{}, hosts: map[uint32]*hostConn{}, instHosts: map[string]HostServices{}}
 	if p.Storage != nil {
 		s.kinds[KindStorage] = p.Storage.k
 	}
@@ -122,8 +123,15 @@ func (s *server) instance(kindName, label string) (any, error) {
 	return impl, nil
 }
 
-// callContext attaches the per-call logger (hclog.FromContext) to ctx.
+// callContext attaches the per-call logger (hclog.FromContext) and the
+// instance's host services (Host) to ctx.
 func (s *server) callContext(ctx context.Context, kindName, label string) context.Context {
+	s.mu.RLock()
+	h := s.instHosts[kindName+"\x00"+label]
+	s.mu.RUnlock()
+	if h != nil {
+		ctx = context.WithValue(ctx, hostKey{}, h)
+	}
 	return hclog.WithContext(ctx, s.log.With("kind", kindName, "instance", label))
 }
 
@@ -197,10 +205,10 @@ func (ps *pluginService) Configure(ctx context.Context, req *pluginv1.ConfigureR
 			return nil, status.Errorf(codes.InvalidArgument, "configure %s %q: config value: %v", req.GetKind(), req.GetInstance(), err)
 		}
 	}
+	ctx = s.callContext(ctx, req.GetKind(), req.GetInstance())
 	if id := req.GetHostBrokerId(); id != 0 {
 		ctx = s.withHost(ctx, id)
 	}
-	ctx = s.callContext(ctx, req.GetKind(), req.GetInstance())
 	impl, err := k.configure(ctx, req.GetInstance(), val)
 	if err != nil {
 		if diags := configDiagnostics(err); diags != nil {
@@ -217,6 +225,7 @@ func (ps *pluginService) Configure(ctx context.Context, req *pluginv1.ConfigureR
 	old := m[req.GetInstance()]
 	m[req.GetInstance()] = impl
 	s.mu.Unlock()
+	s.setInstanceHost(req.GetKind(), req.GetInstance(), Host(ctx))
 	if c, ok := old.(io.Closer); ok && old != impl {
 		if err := c.Close(); err != nil {
 			s.log.Warn("closing replaced instance", "kind", req.GetKind(), "instance", req.GetInstance(), "error", err)

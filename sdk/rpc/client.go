@@ -75,6 +75,7 @@ type Client struct {
 	callOpts []grpc.CallOption
 	broker   *goplugin.GRPCBroker
 	exited   <-chan struct{}
+	host     hostState
 }
 
 // NewClient returns a Client over conn (go-plugin's connection, or any
@@ -178,7 +179,7 @@ func (c *Client) ConfigSchema(ctx context.Context, kind string) (hcldec.Spec, er
 // errors.Join; ConfigErrors lists them) whose Path names the attribute;
 // ConfigRange finds it in the body.
 func (c *Client) Configure(ctx context.Context, kind, instance string, val cty.Value) error {
-	req := &pluginv1.ConfigureRequest{Kind: kind, Instance: instance}
+	req := &pluginv1.ConfigureRequest{Kind: kind, Instance: instance, HostBrokerId: c.hostBrokerID()}
 	if !val.IsNull() {
 		b, err := msgpack.Marshal(val, cty.DynamicPseudoType)
 		if err != nil {
