@@ -260,6 +260,9 @@ func TestAzurite(t *testing.T) {
 					size = int64(len(data))
 				}
 				key := "big/" + strings.ReplaceAll(tc.name, " ", "-")
+				buffers := 0
+				testHookBlockBuffers = func(n int) { buffers = n }
+				defer func() { testHookBlockBuffers = nil }()
 				// Hide the reader's other methods: Put sees a plain stream.
 				info, err := st.Put(ctx, key, struct{ io.Reader }{bytes.NewReader(data)}, size)
 				if err != nil {
@@ -267,6 +270,9 @@ func TestAzurite(t *testing.T) {
 				}
 				if info.Size != int64(len(data)) || info.SHA256 != hexSHA256(data) {
 					t.Errorf("Put = %+v", info)
+				}
+				if buffers < 1 || buffers > 4 {
+					t.Errorf("Put allocated %d block buffers, want 1 to concurrency (4)", buffers)
 				}
 				bl, err := st.container.NewBlockBlobClient(key).GetBlockList(ctx, blockblob.BlockListTypeAll, nil)
 				if err != nil {

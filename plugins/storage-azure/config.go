@@ -64,8 +64,9 @@ type Config struct {
 	// staged blocks of this size. Empty means DefaultBlockSize.
 	BlockSize string `hcl:"block_size,optional"`
 	// Concurrency is the number of blocks one Put stages in parallel; a
-	// Put holds at most Concurrency x BlockSize bytes in memory. 0 means
-	// DefaultConcurrency.
+	// Put holds at most Concurrency x BlockSize bytes of the object in
+	// memory (plus 512 KiB of read-ahead when its context can be
+	// cancelled). 0 means DefaultConcurrency.
 	Concurrency int `hcl:"concurrency,optional"`
 	// MaxRetries is the number of retries of a failed request (the Azure
 	// SDK's own retry policy, with exponential back-off from RetryDelay):

@@ -19,6 +19,10 @@ import (
 	"github.com/pacsforge/pacs/sdk"
 )
 
+// testHookBlockBuffers, when set by a test, is told how many block
+// buffers each putBlocks allocated.
+var testHookBlockBuffers func(allocated int)
+
 // putBlocks stages the object as blocks, first being the first full block
 // already read from r, and commits the block list. At most concurrency
 // blocks are in memory at a time. Block IDs carry a random upload ID, so
@@ -116,6 +120,9 @@ func (s *Storage) putBlocks(ctx context.Context, key string, bb *blockblob.Clien
 		cancel(readErr)
 	}
 	wg.Wait()
+	if testHookBlockBuffers != nil {
+		testHookBlockBuffers(allocated)
+	}
 	switch {
 	case stageErr != nil && (readErr == nil || errors.Is(readErr, stageErr)):
 		return sdk.ObjectInfo{}, stageErr
