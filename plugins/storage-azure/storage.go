@@ -381,7 +381,7 @@ func (s *Storage) mapError(op string, err error) error {
 	case bloberror.HasCode(err, bloberror.BlobNotFound):
 		sentinel = sdk.ErrNotFound
 	case bloberror.HasCode(err, bloberror.ContainerNotFound):
-		return fmt.Errorf("azure %s: %s: the container no longer exists (%w): %v", s.instance, op, sdk.ErrUnavailable, err)
+		return fmt.Errorf("azure %s: %s: the container no longer exists (%w): %s", s.instance, op, sdk.ErrUnavailable, shortError(err))
 	case bloberror.HasCode(err, spaceCodes...):
 		sentinel = sdk.ErrInsufficientSpace
 	case bloberror.HasCode(err, bloberror.ServerBusy, bloberror.OperationTimedOut, bloberror.InternalError):
