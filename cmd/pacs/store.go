@@ -13,6 +13,7 @@ import (
 	"github.com/pacsforge/pacs/core/index"
 	"github.com/pacsforge/pacs/core/plugin"
 	"github.com/pacsforge/pacs/core/storage"
+	"github.com/pacsforge/pacs/sdk"
 )
 
 // The places of the archive's files under the data directory.
@@ -88,6 +89,10 @@ func openArchive(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *
 	if err != nil {
 		return nil, err
 	}
+	handlers, err := sopHandlers(cfg, plugins)
+	if err != nil {
+		return nil, err
+	}
 	ix, err := index.Open(ctx, filepath.Join(cfg.DataDir, indexFileName), index.Options{})
 	if err != nil {
 		return nil, err
@@ -99,6 +104,7 @@ func openArchive(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *
 		Duplicate: dup,
 		SpoolDir:  filepath.Join(cfg.DataDir, spoolDirName),
 		Logger:    log.Named("archive"),
+		Handlers:  handlers,
 	})
 	if err != nil {
 		ix.Close()
@@ -106,6 +112,34 @@ func openArchive(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *
 	}
 	fs, _ := st.(*storage.FS)
 	return &archiveStore{index: ix, backend: st, storage: fs, archive: arc, plugins: plugins}, nil
+}
+
+// sopHandlers builds the SOP handler chain of the sop_handler blocks, in
+// their order, over the plugins serving them.
+func sopHandlers(cfg *config.Config, plugins *plugin.Manager) ([]archive.Handler, error) {
+	var hs []archive.Handler
+	for _, b := range cfg.SOPHandlers {
+		if plugins == nil {
+			return nil, fmt.Errorf("sop_handler %q: plugin %q is not running", b.Name, b.Plugin)
+		}
+		h, spec, err := plugins.SOPHandler(b.Name)
+		if err != nil {
+			return nil, fmt.Errorf("sop_handler %q: %w", b.Name, err)
+		}
+		onError := archive.RejectOnError
+		if b.OnError == config.OnErrorAccept {
+			onError = archive.AcceptOnError
+		}
+		hs = append(hs, archive.Handler{
+			Name:     b.Name,
+			Handler:  h,
+			Spec:     sdk.SOPHandlerSpec{SOPClasses: b.SOPClassUIDs()},
+			SpecFunc: spec,
+			Timeout:  b.CallTimeout(),
+			OnError:  onError,
+		})
+	}
+	return hs, nil
 }
 
 // duplicatePolicy maps dicom.duplicate_policy to the index's policy.

@@ -53,6 +53,11 @@ type Handler struct {
 	// Spec says which SOP classes it handles (empty: all) and what of each
 	// instance it receives.
 	Spec sdk.SOPHandlerSpec
+	// SpecFunc, when set, is asked at each instance for what the handler
+	// itself declares (a plugin's declaration, known once it runs): its
+	// Mode and Attributes replace Spec's, and an instance must be of a SOP
+	// class of both lists (an empty list allows every one).
+	SpecFunc func() sdk.SOPHandlerSpec
 	// Timeout bounds one call; 0 means DefaultHandlerTimeout.
 	Timeout time.Duration
 	// OnError is what a failure of the handler does.
@@ -122,10 +127,18 @@ func (a *Archive) runHandlers(ctx context.Context, req StoreRequest, spool strin
 	st := &chainState{a: a, req: req, spool: spool, coerced: map[dicom.Tag]bool{}}
 	for i := range a.opt.Handlers {
 		h := &a.opt.Handlers[i]
-		if len(h.Spec.SOPClasses) != 0 && !slices.Contains(h.Spec.SOPClasses, req.SOPClassUID) {
+		spec := h.Spec
+		if h.SpecFunc != nil {
+			own := h.SpecFunc()
+			if len(own.SOPClasses) != 0 && !slices.Contains(own.SOPClasses, req.SOPClassUID) {
+				continue
+			}
+			spec.Mode, spec.Attributes = own.Mode, own.Attributes
+		}
+		if len(spec.SOPClasses) != 0 && !slices.Contains(spec.SOPClasses, req.SOPClassUID) {
 			continue
 		}
-		if err := st.call(ctx, h); err != nil {
+		if err := st.call(ctx, h, spec); err != nil {
 			return "", nil, err
 		}
 	}
@@ -145,8 +158,8 @@ func (a *Archive) runHandlers(ctx context.Context, req StoreRequest, spool strin
 }
 
 // call runs one handler and applies its decision.
-func (st *chainState) call(ctx context.Context, h *Handler) error {
-	ds, err := st.dataset(h.Spec)
+func (st *chainState) call(ctx context.Context, h *Handler, spec sdk.SOPHandlerSpec) error {
+	ds, err := st.dataset(spec)
 	if err != nil {
 		return err
 	}
@@ -193,7 +206,7 @@ func (st *chainState) call(ctx context.Context, h *Handler) error {
 		}
 		return &RejectedError{Handler: h.Name, Status: rejectStatus(d.Status), Comment: cut(comment, MaxErrorComment), Offending: d.OffendingTags}
 	case sdk.ActionModify:
-		if err := st.modify(h, d); err != nil {
+		if err := st.modify(spec, d); err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrHandlerFailed, h.Name, err)
 		}
 		return nil
@@ -276,14 +289,14 @@ func (st *chainState) readFull() (*dicom.Dataset, error) {
 }
 
 // modify applies a handler's patch or replacement to the instance.
-func (st *chainState) modify(h *Handler, d *sdk.Decision) error {
+func (st *chainState) modify(spec sdk.SOPHandlerSpec, d *sdk.Decision) error {
 	if err := st.load(); err != nil {
 		return err
 	}
 	before := st.file.Dataset.Clone()
 	switch {
 	case d.Replacement != nil:
-		if h.Spec.Mode != sdk.Full {
+		if spec.Mode != sdk.Full {
 			return errors.New("a replacement data set needs the Full mode")
 		}
 		st.file.Dataset = d.Replacement.Clone()

@@ -21,6 +21,7 @@ type client interface {
 	Configure(ctx context.Context, kind, instance string, cfg cty.Value) error
 	Health(ctx context.Context, kind, instance string) error
 	Storage(instance string) sdk.Storage
+	SOPHandler(instance string) sdk.SOPHandler
 }
 
 var _ client = (*rpc.Client)(nil)

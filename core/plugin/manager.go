@@ -40,6 +40,7 @@ type Manager struct {
 	sups    []*supervisor
 	byName  map[string]*supervisor
 	storage map[string]*supervisor // storage instance -> its plugin
+	handler map[string]*supervisor // sop_handler instance -> its plugin
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -68,14 +69,17 @@ func New(specs []*Spec, opt Options) *Manager {
 	if launch == nil {
 		launch = launchGoPlugin
 	}
-	m := &Manager{opt: opt, byName: map[string]*supervisor{}, storage: map[string]*supervisor{}}
+	m := &Manager{opt: opt, byName: map[string]*supervisor{}, storage: map[string]*supervisor{}, handler: map[string]*supervisor{}}
 	for _, s := range specs {
 		sup := newSupervisor(s, &m.opt, launch)
 		m.sups = append(m.sups, sup)
 		m.byName[s.Name] = sup
 		for _, in := range s.Instances {
-			if in.Kind == KindStorage {
+			switch in.Kind {
+			case KindStorage:
 				m.storage[in.Name] = sup
+			case KindSOPHandler:
+				m.handler[in.Name] = sup
 			}
 		}
 	}
