@@ -35,6 +35,11 @@ const (
 	// abortTries and abortRetryDelay bound the aborts of one upload.
 	abortTries      = 5
 	abortRetryDelay = 100 * time.Millisecond
+	// cancelGrace is how long the part uploads in flight may go on after
+	// the caller's context is cancelled (they are cancelled then): a part
+	// still being received by S3 when the upload is aborted may survive
+	// the abort.
+	cancelGrace = 10 * time.Second
 )
 
 // Errors of Put for a body that does not match its declared size.
@@ -152,8 +157,9 @@ func (b *Storage) sse() (types.ServerSideEncryption, *string) {
 
 // putMultipart uploads the object whose first part is in buf (full) and
 // whose next byte is next, then the rest of body, in a multipart upload.
-// It owns buf. After a failure the parts in flight finish (or fail with
-// ctx) before the upload is aborted, so that no part outlives the abort.
+// It owns buf. After a failure the parts in flight finish (after ctx is
+// cancelled, within cancelGrace) before the upload is aborted, so that no
+// part outlives the abort.
 func (b *Storage) putMultipart(ctx context.Context, key, k string, body *bodyReader, partSize int64, buf *[]byte, next byte) (_ sdk.ObjectInfo, err error) {
 	create := &s3.CreateMultipartUploadInput{Bucket: aws.String(b.s.bucket), Key: aws.String(k)}
 	create.ServerSideEncryption, create.SSEKMSKeyId = b.sse()
@@ -166,6 +172,24 @@ func (b *Storage) putMultipart(ctx context.Context, key, k string, body *bodyRea
 	defer func() {
 		if err != nil {
 			b.abort(ctx, k, uploadID)
+		}
+	}()
+
+	// Parts in flight get cancelGrace to finish after ctx is cancelled, so
+	// that the abort usually finds no part still being received.
+	partCtx, cancelParts := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancelParts(nil)
+	returned := make(chan struct{})
+	defer close(returned)
+	go func() {
+		select {
+		case <-ctx.Done():
+			select {
+			case <-time.After(cancelGrace):
+				cancelParts(context.Cause(ctx))
+			case <-returned:
+			}
+		case <-returned:
 		}
 	}()
 
@@ -191,7 +215,7 @@ func (b *Storage) putMultipart(ctx context.Context, key, k string, body *bodyRea
 	upload := func(num int32, buf *[]byte, n int) {
 		defer wg.Done()
 		defer func() { free <- buf }()
-		out, err := b.client.UploadPart(ctx, &s3.UploadPartInput{
+		out, err := b.client.UploadPart(partCtx, &s3.UploadPartInput{
 			Bucket:        aws.String(b.s.bucket),
 			Key:           aws.String(k),
 			UploadId:      uploadID,
