@@ -71,7 +71,8 @@ func newPluginManager(cfg *config.Config, log hclog.Logger) (*plugin.Manager, er
 	if err != nil || len(specs) == 0 {
 		return nil, err
 	}
-	return plugin.New(specs, plugin.Options{Logger: log, EvalContext: config.NewParser().EvalContext()}), nil
+	host := &hostServices{log: log.Named("plugin-host")}
+	return plugin.New(specs, plugin.Options{Logger: log, EvalContext: config.NewParser().EvalContext(), Host: host}), nil
 }
 
 // openBackend opens the first storage tier of cfg: the filesystem in

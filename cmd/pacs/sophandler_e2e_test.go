@@ -19,8 +19,10 @@ import (
 // (examples/sop-handler-research) bound by a sop_handler block. dcmtk's
 // storescu sends three instances: one without an Accession Number is
 // refused with A900 and the handler's comment; one from a research AE is
-// stored pseudonymised, and storescu is told so (B000, coercion); one from
-// another AE is stored as sent. pacs verify finds nothing wrong.
+// stored pseudonymised, and storescu is told so (B000, coercion); two from
+// another AE are stored as sent, and for the second the handler learns
+// from the archive (host services) that the patient has a prior study.
+// pacs verify finds nothing wrong.
 func TestSOPHandlerPlugin(t *testing.T) {
 	peertest.Need(t, "storescu")
 	bin := buildPacs(t)
@@ -39,7 +41,7 @@ func TestSOPHandlerPlugin(t *testing.T) {
 
 	src, _ := explicitImage(t, 0)
 	dir := t.TempDir()
-	files := syntheticCopies(t, src, dir, "in", 3)
+	files := syntheticCopies(t, src, dir, "in", 4)
 	if err := files[0].ds.SetString(dicom.AccessionNumber, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +71,7 @@ sop_handler "research" {
     require_accession = true
     research_aes      = ["RESEARCH"]
     salt              = "a salt for the test, long enough"
+    report_priors     = true
   }
 }
 `, pluginBin, sum)
@@ -98,8 +101,10 @@ sop_handler "research" {
 	if out := store("RESEARCH", files[1]); !strings.Contains(strings.ToLower(out), "dimse status                  : 0xb000") {
 		t.Errorf("storescu from the research AE: no B000 (coercion) status\n%s", out)
 	}
-	if out := store("CT1", files[2]); !strings.Contains(out, "DIMSE Status                  : 0x0000: Success") {
-		t.Errorf("storescu from another AE: not stored\n%s", out)
+	for _, f := range files[2:] { // two studies of one patient
+		if out := store("CT1", f); !strings.Contains(out, "DIMSE Status                  : 0x0000: Success") {
+			t.Errorf("storescu from another AE: not stored\n%s", out)
+		}
 	}
 	p.stop(t)
 
@@ -126,6 +131,11 @@ sop_handler "research" {
 	}
 	if got := kept.String(dicom.PatientID); got != "PID-42" {
 		t.Errorf("the other AE's instance was changed: PatientID %q", got)
+	}
+	// The handler asked the archive for the patient's studies through the
+	// host services and logged the answer through them.
+	if !strings.Contains(p.log.String(), "prior studies of the patient") || !strings.Contains(p.log.String(), "count=1") {
+		t.Errorf("no report of prior studies through the host services in the log:\n%s", p.log.String())
 	}
 	if strings.Contains(p.log.String(), "a salt for the test") {
 		t.Error("the plugin's secret salt appears in the log")

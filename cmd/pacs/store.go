@@ -111,7 +111,13 @@ func openArchive(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *
 		return nil, err
 	}
 	fs, _ := st.(*storage.FS)
-	return &archiveStore{index: ix, backend: st, storage: fs, archive: arc, plugins: plugins}, nil
+	s := &archiveStore{index: ix, backend: st, storage: fs, archive: arc, plugins: plugins}
+	if plugins != nil {
+		if h, ok := plugins.Host().(*hostServices); ok {
+			h.bind(s)
+		}
+	}
+	return s, nil
 }
 
 // sopHandlers builds the SOP handler chain of the sop_handler blocks, in

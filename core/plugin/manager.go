@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/pacsforge/pacs/core/storage"
+	"github.com/pacsforge/pacs/sdk"
 )
 
 // Options configure a Manager. The zero value is usable.
@@ -28,6 +29,12 @@ type Options struct {
 	MinBackoff     time.Duration
 	MaxBackoff     time.Duration
 	DrainTimeout   time.Duration
+
+	// Host is what plugins may call back (reading instances, querying the
+	// index, logging), served to every plugin process over go-plugin's
+	// broker before its instances are configured (nil: plugins get no
+	// host services).
+	Host sdk.HostServices
 
 	// launch starts a process (nil: go-plugin); tests replace it.
 	launch launchFunc
@@ -252,3 +259,6 @@ func (s *supervisor) status() Status {
 	}
 	return st
 }
+
+// Host returns the host services plugins are given (Options.Host).
+func (m *Manager) Host() sdk.HostServices { return m.opt.Host }

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/pacsforge/pacs/sdk"
 	"github.com/pacsforge/pacs/sdk/rpc"
 )
 
@@ -164,6 +165,11 @@ func (s *supervisor) configure(ctx context.Context, g *generation) error {
 		return fmt.Errorf("plugin %s: %w", s.spec.Name, err)
 	}
 	g.info = *info
+	if hs, ok := cl.(interface{ ServeHost(sdk.HostServices) error }); ok && s.opt.Host != nil {
+		if err := hs.ServeHost(s.opt.Host); err != nil {
+			return fmt.Errorf("plugin %s: serve host services: %w", s.spec.Name, err)
+		}
+	}
 	schemas := map[string]*rpc.Schema{}
 	var diags hcl.Diagnostics
 	for _, in := range s.spec.Instances {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pacsforge/pacs/core/dicom"
@@ -22,6 +23,9 @@ type Config struct {
 	// Salt keys the pseudonyms; without it they could be recomputed from
 	// the patient ID. Never logged.
 	Salt string `hcl:"salt,optional" pacs:"sensitive"`
+	// ReportPriors logs, through the archive, how many studies of the
+	// patient the archive already holds (an example of host callbacks).
+	ReportPriors bool `hcl:"report_priors,optional"`
 }
 
 // filter is the handler of one configured instance.
@@ -36,8 +40,11 @@ func newFilter(_ context.Context, _ string, cfg *Config) (sdk.SOPHandler, error)
 }
 
 // Handle refuses, pseudonymises or accepts one instance.
-func (f *filter) Handle(_ context.Context, req *sdk.StoreRequest) (*sdk.Decision, error) {
+func (f *filter) Handle(ctx context.Context, req *sdk.StoreRequest) (*sdk.Decision, error) {
 	ds := req.Dataset
+	if f.cfg.ReportPriors {
+		f.reportPriors(ctx, ds)
+	}
 	if f.cfg.RequireAccession && strings.TrimSpace(ds.String(dicom.AccessionNumber)) == "" {
 		d := sdk.Reject(0xA900, "AccessionNumber missing")
 		d.OffendingTags = []dicom.Tag{dicom.AccessionNumber}
@@ -59,4 +66,32 @@ func pseudonym(salt, patientID string) string {
 	m := hmac.New(sha256.New, []byte(salt))
 	m.Write([]byte(patientID))
 	return strings.ToUpper(hex.EncodeToString(m.Sum(nil))[:16])
+}
+
+// reportPriors asks the archive for the patient's studies and logs their
+// number in the archive's log. A failure is logged, not fatal.
+func (f *filter) reportPriors(ctx context.Context, ds *dicom.Dataset) {
+	host := sdk.Host(ctx)
+	if host == nil {
+		return
+	}
+	keys := dicom.NewDataset(2)
+	if err := keys.SetString(dicom.PatientID, ds.String(dicom.PatientID)); err != nil {
+		return
+	}
+	if err := keys.SetString(dicom.StudyInstanceUID); err != nil {
+		return
+	}
+	studies, err := host.QueryIndex(ctx, "STUDY", keys, 1000)
+	if err != nil {
+		host.Log(ctx, "warn", "prior studies unknown", map[string]string{"error": err.Error()})
+		return
+	}
+	n := 0
+	for _, s := range studies {
+		if s.String(dicom.StudyInstanceUID) != ds.String(dicom.StudyInstanceUID) {
+			n++
+		}
+	}
+	host.Log(ctx, "info", "prior studies of the patient", map[string]string{"count": strconv.Itoa(n)})
 }
