@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -382,7 +381,6 @@ func TestUnreachable(t *testing.T) {
 func TestServerGone(t *testing.T) {
 	srv := peertest.StartS3(t)
 	st := newStorage(t, testConfig(t, srv, "pacs", true))
-	stopped := atomic.Bool{}
 	// Point the client at a closed port: the same as the server dying.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -391,7 +389,6 @@ func TestServerGone(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	st.client = s3.New(st.client.Options(), func(o *s3.Options) { o.BaseEndpoint = aws.String("http://" + addr) })
-	stopped.Store(true)
 	ctx := t.Context()
 	if _, err := st.Put(ctx, "a", strings.NewReader("a"), 1); !errors.Is(err, sdk.ErrUnavailable) {
 		t.Errorf("Put() error = %v, want sdk.ErrUnavailable", err)
