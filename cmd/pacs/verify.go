@@ -10,27 +10,46 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/pacsforge/pacs/core/config"
 	"github.com/pacsforge/pacs/core/index"
+	"github.com/pacsforge/pacs/core/plugin"
 	"github.com/pacsforge/pacs/core/storage"
 )
 
+// verifyBatch is how many indexed instances verify checks at once: their
+// objects are read (or stated) concurrently, which hides the latency of a
+// remote backend, and their problems printed in index order.
+const verifyBatch = 8
+
 // runVerify is pacs verify: it checks that the index and the stored objects
-// agree. Exit code 0: nothing found; 1: problems found (or an error); 2: usage.
+// of the first storage tier agree, whatever its backend (the filesystem in
+// process, or a plugin such as s3 or azure, started as pacs serve starts
+// it). Exit code 0: nothing found; 1: problems found (or an error); 2:
+// usage.
 func runVerify(args []string) int {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "configuration file (HCL); without it, the built-in defaults")
 	dataDir := fs.String("data-dir", "", "data directory (overrides data_dir; default "+config.DefaultDataDir+")")
+	quick := fs.Bool("quick", false, "check each object's size only (Stat), without reading it to check its SHA-256")
+	fs.BoolVar(quick, "no-checksum", false, "same as --quick")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `usage: pacs verify [--data-dir D | --config FILE]
+		fmt.Fprintf(fs.Output(), `usage: pacs verify [--quick] [--data-dir D | --config FILE]
 
-Checks the archive: every indexed instance has its object in storage with
-the recorded size and SHA-256, and every object in storage is indexed.
-Prints one line per problem ("missing", "size", "checksum", "orphan") and
-exits with 1 when it found any. Do not run it on an archive that is
-receiving objects: a store in progress may show up as an orphan.
+Checks the archive's first storage tier, whatever its backend: every
+indexed instance has its object in storage with the recorded size and
+SHA-256 (read back and hashed; --quick only asks the backend for the
+size), and every object in storage is indexed. Plugin backends (s3,
+azure, out-of-process fs, plugin blocks) are started as pacs serve
+starts them. Prints one line per problem ("missing", "size",
+"checksum", "orphan") and exits with 1 when it found any. Do not run it
+on an archive that is receiving objects: a store in progress may show
+up as an orphan.
 
 options:
 `)
@@ -44,8 +63,8 @@ options:
 		return 2
 	}
 	cfg := config.Default()
+	p := config.NewParser()
 	if *configPath != "" {
-		p := config.NewParser()
 		c, diags := p.Load(*configPath)
 		if len(diags) != 0 {
 			config.WriteDiagnostics(stderr, diags, p.Files())
@@ -64,7 +83,10 @@ options:
 		return 1
 	}
 	ctx := context.Background()
-	st, _, err := openStorage(cfg)
+	st, plugins, err := openVerifyBackend(ctx, cfg, p)
+	if plugins != nil {
+		defer plugins.Close()
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "pacs verify: %v\n", err)
 		return 1
@@ -75,7 +97,7 @@ options:
 		return 1
 	}
 	defer ix.Close()
-	rep, err := verifyArchive(ctx, ix, st, stdout)
+	rep, err := verifyArchive(ctx, ix, st, verifyOptions{quick: *quick}, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "pacs verify: %v\n", err)
 		return 1
@@ -88,6 +110,47 @@ options:
 	return 0
 }
 
+// openVerifyBackend opens the first storage tier of cfg. For a plugin
+// backend it starts the one plugin serving it (not the others, such as SOP
+// handlers), returned for the caller to close even with an error, and fails
+// unless it came up: verifying through a plugin that is down would report
+// nothing useful.
+func openVerifyBackend(ctx context.Context, cfg *config.Config, p *config.Parser) (storage.Backend, *plugin.Manager, error) {
+	tier := cfg.Storage[0]
+	specs, err := plugin.Specs(cfg, firstParty())
+	if err != nil {
+		return nil, nil, err
+	}
+	specs = slices.DeleteFunc(specs, func(s *plugin.Spec) bool {
+		return !slices.ContainsFunc(s.Instances, func(in *plugin.Instance) bool {
+			return in.Kind == plugin.KindStorage && in.Name == tier.Name
+		})
+	})
+	if len(specs) == 0 {
+		st, _, err := openBackend(cfg, nil)
+		return st, nil, err
+	}
+	log := hclog.New(&hclog.LoggerOptions{Name: "pacs", Output: stderr, Level: hclog.Warn})
+	m := plugin.New(specs, plugin.Options{Logger: log, EvalContext: p.EvalContext()})
+	if err := m.Start(ctx); err != nil {
+		printPluginError(err, p.Files())
+		return nil, m, fmt.Errorf("storage %q: its plugin did not start", tier.Name)
+	}
+	for _, s := range m.Status() {
+		if s.State != plugin.StateUp {
+			return nil, m, fmt.Errorf("storage %q: plugin %s is %s: %s", tier.Name, s.Name, s.State, s.LastError)
+		}
+	}
+	st, _, err := openBackend(cfg, m)
+	return st, m, err
+}
+
+// verifyOptions choose what verifyArchive checks.
+type verifyOptions struct {
+	// quick checks sizes with Stat instead of reading every object.
+	quick bool
+}
+
 // verifyReport counts what verifyArchive checked and found.
 type verifyReport struct {
 	instances, objects               int
@@ -97,10 +160,42 @@ type verifyReport struct {
 func (r verifyReport) problems() int { return r.missing + r.size + r.checksum + r.orphans }
 
 // verifyArchive compares the index with the objects of st, writing a line to
-// w for each problem.
-func verifyArchive(ctx context.Context, ix *index.Index, st *storage.FS, w io.Writer) (verifyReport, error) {
+// w for each problem. Objects are listed for orphans when st is a
+// storage.Lister; otherwise a line says they were not.
+func verifyArchive(ctx context.Context, ix *index.Index, st storage.Backend, opt verifyOptions, w io.Writer) (verifyReport, error) {
 	var rep verifyReport
 	indexed := map[string]bool{}
+	batch := make([]index.Location, 0, verifyBatch)
+	flush := func() error {
+		results := make([]objectCheck, len(batch))
+		var wg sync.WaitGroup
+		for i, loc := range batch {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = checkObject(ctx, st, loc, opt.quick)
+			}()
+		}
+		wg.Wait()
+		for i, loc := range batch {
+			r := results[i]
+			switch {
+			case errors.Is(r.err, storage.ErrNotFound):
+				rep.missing++
+				fmt.Fprintf(w, "missing %s (SOP instance %s)\n", loc.Key, loc.SOPInstanceUID)
+			case r.err != nil:
+				return r.err
+			case r.size != loc.Size:
+				rep.size++
+				fmt.Fprintf(w, "size %s: %d bytes, indexed %d\n", loc.Key, r.size, loc.Size)
+			case !opt.quick && r.sum != loc.SHA256:
+				rep.checksum++
+				fmt.Fprintf(w, "checksum %s: SHA-256 %s, indexed %s\n", loc.Key, r.sum, loc.SHA256)
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
 	for loc, err := range ix.AllInstances(ctx) {
 		if err != nil {
 			return rep, err
@@ -111,22 +206,21 @@ func verifyArchive(ctx context.Context, ix *index.Index, st *storage.FS, w io.Wr
 			continue
 		}
 		indexed[loc.Key] = true
-		size, sum, err := hashObject(ctx, st, loc.Key)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-			rep.missing++
-			fmt.Fprintf(w, "missing %s (SOP instance %s)\n", loc.Key, loc.SOPInstanceUID)
-		case err != nil:
-			return rep, err
-		case size != loc.Size:
-			rep.size++
-			fmt.Fprintf(w, "size %s: %d bytes, indexed %d\n", loc.Key, size, loc.Size)
-		case sum != loc.SHA256:
-			rep.checksum++
-			fmt.Fprintf(w, "checksum %s: SHA-256 %s, indexed %s\n", loc.Key, sum, loc.SHA256)
+		if batch = append(batch, loc); len(batch) == verifyBatch {
+			if err := flush(); err != nil {
+				return rep, err
+			}
 		}
 	}
-	for oi, err := range st.List(ctx, "") {
+	if err := flush(); err != nil {
+		return rep, err
+	}
+	l, ok := st.(storage.Lister)
+	if !ok {
+		fmt.Fprintf(w, "orphans not checked: backend %q cannot list its objects\n", st.ID())
+		return rep, nil
+	}
+	for oi, err := range l.List(ctx, "") {
 		if err != nil {
 			return rep, err
 		}
@@ -137,6 +231,23 @@ func verifyArchive(ctx context.Context, ix *index.Index, st *storage.FS, w io.Wr
 		}
 	}
 	return rep, nil
+}
+
+// objectCheck is what checkObject found of one object.
+type objectCheck struct {
+	size int64
+	sum  string // "" when only stated
+	err  error
+}
+
+// checkObject stats the object of loc (quick), or reads and hashes it.
+func checkObject(ctx context.Context, st storage.Backend, loc index.Location, quick bool) objectCheck {
+	if quick {
+		info, err := st.Stat(ctx, loc.Key)
+		return objectCheck{size: info.Size, err: err}
+	}
+	size, sum, err := hashObject(ctx, st, loc.Key)
+	return objectCheck{size: size, sum: sum, err: err}
 }
 
 // hashObject returns the size and SHA-256 of the object under key.
