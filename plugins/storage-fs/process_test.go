@@ -1,17 +1,23 @@
 package fsstorage
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/pacsforge/pacs/core/storage"
 	"github.com/pacsforge/pacs/sdk"
 	"github.com/pacsforge/pacs/sdk/rpc"
 	"github.com/pacsforge/pacs/sdk/storagetest"
@@ -82,5 +88,101 @@ func TestStartedByHand(t *testing.T) {
 	out, err := exec.CommandContext(t.Context(), bin).CombinedOutput()
 	if err == nil || !strings.Contains(strings.ToLower(string(out)), "plugin") {
 		t.Errorf("%s by hand = %v, %q; want a failure naming it a plugin", bin, err, out)
+	}
+}
+
+// TestKilledMidPut kills the plugin process (SIGKILL) while a Put streams
+// into it: the Put fails, and on disk the key holds the object it held
+// before, whole; the rest is at most a temporary file, which recovery
+// (core/storage.FS.RemoveTemp) removes.
+func TestKilledMidPut(t *testing.T) {
+	bin := buildPlugin(t)
+	gc := goplugin.NewClient(&goplugin.ClientConfig{
+		HandshakeConfig:  rpc.Handshake,
+		VersionedPlugins: rpc.VersionedPlugins(),
+		Cmd:              exec.Command(bin),
+		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		Logger:           hclog.New(&hclog.LoggerOptions{Name: "storage-fs", Output: hclog.DefaultOutput, Level: hclog.Error}),
+	})
+	t.Cleanup(gc.Kill)
+	cp, err := gc.Client()
+	if err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	raw, err := cp.Dispense(rpc.PluginName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := raw.(*rpc.Client)
+	root := t.TempDir()
+	if err := c.Configure(t.Context(), sdk.KindStorage, "fs", cty.ObjectVal(map[string]cty.Value{"root": cty.StringVal(root)})); err != nil {
+		t.Fatal(err)
+	}
+	st := c.Storage("fs")
+	const old, fresh = "1.2/1.2.3/old.dcm", "1.2/1.2.3/new.dcm"
+	if _, err := st.Put(t.Context(), old, strings.NewReader("old object"), -1); err != nil {
+		t.Fatal(err)
+	}
+	// Two Puts stream into the plugin, a replacement and a new key; each
+	// reader blocks after 3 MiB until the process is dead.
+	release := make(chan struct{})
+	var dones []chan error
+	for _, key := range []string{old, fresh} {
+		started := make(chan struct{})
+		r := io.MultiReader(bytes.NewReader(make([]byte, 3<<20)), readerFunc(func([]byte) (int, error) {
+			close(started)
+			<-release
+			return 0, io.EOF
+		}))
+		done := make(chan error, 1)
+		go func() {
+			_, err := st.Put(t.Context(), key, r, -1)
+			done <- err
+		}()
+		<-started
+		dones = append(dones, done)
+	}
+	if err := syscall.Kill(gc.ReattachConfig().Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for !gc.Exited() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release)
+	for _, done := range dones {
+		if err := <-done; err == nil {
+			t.Fatal("Put into a killed plugin returned nil")
+		}
+	}
+	var objects []string
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !storage.IsTempName(d.Name()) {
+			rel, _ := filepath.Rel(root, p)
+			objects = append(objects, filepath.ToSlash(rel))
+		}
+		return err
+	})
+	if len(objects) != 1 || objects[0] != old {
+		t.Errorf("objects on disk after the kill = %q, want only %s", objects, old)
+	}
+	if b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(old))); string(b) != "old object" {
+		t.Errorf("%s after the kill = %q, %v", old, b, err)
+	}
+	b, err := storage.NewFS("fs", root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	removed := 0
+	for _, key := range []string{old, fresh} {
+		n, err := b.RemoveTemp(t.Context(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		removed += n
+	}
+	t.Logf("recovery removed %d temporary files", removed)
+	if got := files(t, root); len(got) != 1 || got[0] != old {
+		t.Errorf("files after recovery = %q, want only %s", got, old)
 	}
 }
