@@ -69,7 +69,10 @@ func validateConfigs(paths []string) int {
 	code := 0
 	for _, path := range paths {
 		p := config.NewParser()
-		_, diags := p.Load(path)
+		cfg, diags := p.Load(path)
+		if !diags.HasErrors() {
+			diags = append(diags, checkFirstPartyBodies(cfg, p.EvalContext())...)
+		}
 		if len(diags) != 0 {
 			config.WriteDiagnostics(stderr, diags, p.Files())
 		}

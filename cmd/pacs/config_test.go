@@ -158,3 +158,45 @@ func TestServeBadConfig(t *testing.T) {
 		t.Errorf("exit code %d, stderr %q", code, errOut)
 	}
 }
+
+// TestConfigValidateFirstPartyBodies: the config { } bodies of storage
+// blocks on the first-party S3 and Azure backends are checked against
+// their schemas by pacs config validate, without starting anything: an
+// unknown attribute, a missing required one and an unset environment
+// variable are reported at their line; the shipped examples pass with
+// their variables set.
+func TestConfigValidateFirstPartyBodies(t *testing.T) {
+	bad := writeFile(t, "bad.hcl", `storage "cloud" {
+  backend = "s3"
+  config {
+    buckett = "x"
+  }
+}
+storage "cold" {
+  backend = "azure"
+  after   = "30d"
+  config {
+    container         = env("PACS_TEST_UNSET_VARIABLE")
+    connection_string = "UseDevelopmentStorage=true"
+  }
+}
+`)
+	code, _, errOut := runCmd(t, runConfig, "validate", bad)
+	if code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+	for _, w := range []string{bad + ":4:5: error: Unsupported argument", `The argument "bucket" is required`, bad + ":11:30: error: Invalid function argument"} {
+		if !strings.Contains(errOut, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, errOut)
+		}
+	}
+	for k, v := range map[string]string{"S3_BUCKET": "b", "S3_ENDPOINT": "http://127.0.0.1:9", "AZURE_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true", "AZURE_CONTAINER": "c"} {
+		t.Setenv(k, v)
+	}
+	for _, ex := range []string{"s3.hcl", "azure.hcl"} {
+		path := filepath.Join("..", "..", "examples", "configs", ex)
+		if code, out, errOut := runCmd(t, runConfig, "validate", path); code != 0 || !strings.Contains(out, ": valid") {
+			t.Errorf("pacs config validate %s: exit %d\n%s%s", ex, code, out, errOut)
+		}
+	}
+}
