@@ -19,6 +19,7 @@ import (
 
 	"github.com/pacsforge/pacs/core/dicom"
 	"github.com/pacsforge/pacs/core/index"
+	"github.com/pacsforge/pacs/core/plugin"
 	"github.com/pacsforge/pacs/internal/peertest"
 )
 
@@ -159,15 +160,14 @@ func TestServeBackends(t *testing.T) {
 // TestExampleCloudConfigs: examples/configs/s3.hcl and azure.hcl, with the
 // environment they read pointing at test peers, pass pacs config validate
 // and pacs plugins check (the plugin starts, reaches the bucket or
-// container and is healthy).
+// container and is healthy), and no secret is printed.
 func TestExampleCloudConfigs(t *testing.T) {
-	bin := buildPacs(t)
 	examples := filepath.Join("..", "..", "examples", "configs")
 	t.Run("s3", func(t *testing.T) {
 		s := peertest.StartS3(t)
 		s.CreateBucket(t, "pacs")
-		checkExample(t, bin, filepath.Join(examples, "s3.hcl"), "s3",
-			"S3_BUCKET=pacs", "S3_ENDPOINT="+s.Endpoint, "S3_ACCESS_KEY_ID="+s.AccessKeyID, "S3_SECRET_ACCESS_KEY="+s.SecretAccessKey)
+		checkExample(t, filepath.Join(examples, "s3.hcl"), "s3", map[string]string{
+			"S3_BUCKET": "pacs", "S3_ENDPOINT": s.Endpoint, "S3_ACCESS_KEY_ID": s.AccessKeyID, "S3_SECRET_ACCESS_KEY": s.SecretAccessKey})
 	})
 	t.Run("azure", func(t *testing.T) {
 		az := peertest.StartAzurite(t)
@@ -178,36 +178,31 @@ func TestExampleCloudConfigs(t *testing.T) {
 		if _, err := client.CreateContainer(context.Background(), "pacs", nil); err != nil {
 			t.Fatal(err)
 		}
-		checkExample(t, bin, filepath.Join(examples, "azure.hcl"), "azure",
-			"AZURE_STORAGE_CONNECTION_STRING="+az.ConnectionString, "AZURE_CONTAINER=pacs")
+		checkExample(t, filepath.Join(examples, "azure.hcl"), "azure", map[string]string{
+			"AZURE_STORAGE_CONNECTION_STRING": az.ConnectionString, "AZURE_CONTAINER": "pacs"})
 	})
 }
 
 // checkExample runs pacs config validate and pacs plugins check on the
-// example file with env added to the environment; the plugin named name
-// must be up and healthy, and no secret of env may be printed.
-func checkExample(t *testing.T, bin, file, name string, env ...string) {
+// example file with env set (the test executable serves the plugin, as
+// pacs does); the plugin of backend name must be up and healthy, and no
+// secret of env printed.
+func checkExample(t *testing.T, file, name string, env map[string]string) {
 	t.Helper()
-	env = append(env, "PACS_DATA_DIR="+t.TempDir())
-	run := func(args ...string) string {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), env...)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Errorf("pacs %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
+	env["PACS_DATA_DIR"] = t.TempDir()
+	for k, v := range env {
+		t.Setenv(k, v)
 	}
-	run("config", "validate", file)
-	out := run("plugins", "check", "--config", file)
-	if !strings.Contains(out, "1 plugin(s) ok") || !strings.Contains(out, "plugin-serve storage-"+name) {
-		t.Errorf("pacs plugins check --config %s:\n%s", file, out)
+	if code, out, errOut := runCmd(t, runConfig, "validate", file); code != 0 {
+		t.Errorf("pacs config validate %s = %d\n%s%s", file, code, out, errOut)
 	}
-	for _, e := range env {
-		if k, v, _ := strings.Cut(e, "="); strings.Contains(k, "SECRET") || strings.Contains(k, "CONNECTION_STRING") {
-			if strings.Contains(out, v) {
-				t.Errorf("pacs plugins check printed %s", k)
-			}
+	code, out, errOut := runCmd(t, runPlugins, "check", "--config", file)
+	if code != 0 || !strings.Contains(out, "1 plugin(s) ok") || !strings.Contains(out, "plugin-serve storage-"+name) {
+		t.Errorf("pacs plugins check --config %s = %d\nstdout:\n%s\nstderr:\n%s", file, code, out, errOut)
+	}
+	for k, v := range env {
+		if plugin.IsSensitiveName(k) && (strings.Contains(out, v) || strings.Contains(errOut, v)) {
+			t.Errorf("pacs plugins check printed %s", k)
 		}
 	}
 }
