@@ -1,0 +1,97 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Stager is implemented by backends whose objects are local files: an
+// object can be written in place, as it arrives, into a staged file on the
+// backend's own file system, then committed under its key by a rename,
+// without the copy Put makes. The archive spools incoming data sets this
+// way.
+type Stager interface {
+	// Stage creates a new, empty staged file, open for writing.
+	Stage() (*os.File, error)
+	// CommitStaged makes the staged file at path (written and closed by
+	// the caller) the object under key, durably: the file is synced,
+	// renamed over key and key's directory synced. On error the staged
+	// file may remain: the caller removes it.
+	CommitStaged(ctx context.Context, path, key string) error
+	// ClearStaged removes every staged file, for recovery at start-up
+	// when nothing is being stored, and returns how many it removed.
+	ClearStaged() (int, error)
+}
+
+var _ Stager = (*FS)(nil)
+
+// stagePrefix starts the names of staged files, in the root: a temporary
+// name (see IsTempName), which listings skip.
+const stagePrefix = tempPrefix + "stage-"
+
+// Stage creates a staged file in the root.
+func (b *FS) Stage() (*os.File, error) {
+	f, err := os.CreateTemp(b.root, stagePrefix+"*")
+	if err != nil {
+		return nil, fmt.Errorf("stage on %s: %w", b.id, mapSpace(err))
+	}
+	return f, nil
+}
+
+// CommitStaged syncs the staged file, renames it under key and syncs the
+// key's directory (see Stager).
+func (b *FS) CommitStaged(ctx context.Context, path, key string) (err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("commit %s on %s: %w", key, b.id, mapSpace(err))
+		}
+	}()
+	p, err := b.path(key)
+	if err != nil {
+		return err
+	}
+	if filepath.Dir(path) != b.root || !strings.HasPrefix(filepath.Base(path), stagePrefix) {
+		return fmt.Errorf("%s is not a staged file of this backend", path)
+	}
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(p)
+	if err := b.mkdirAll(dir); err != nil {
+		return err
+	}
+	if err := os.Rename(path, p); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// ClearStaged removes the staged files left in the root.
+func (b *FS) ClearStaged() (int, error) {
+	names, err := filepath.Glob(filepath.Join(b.root, stagePrefix+"*"))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, name := range names {
+		if err := os.Remove(name); err != nil && !os.IsNotExist(err) {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
