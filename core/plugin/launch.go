@@ -23,6 +23,12 @@ var ErrProtocolVersion = errors.New("plugin speaks another plugin protocol versi
 // launchTimeout bounds the wait for a plugin's handshake.
 const launchTimeout = 30 * time.Second
 
+// killGrace bounds go-plugin's graceful stop of a plugin process (its
+// Shutdown call, then a wait for the exit) before the process is killed
+// outright: a process that is stopped (SIGSTOP) or wedged never answers
+// the Shutdown call, and go-plugin would wait for that answer forever.
+const killGrace = 3 * time.Second
+
 // launchGoPlugin starts s's executable with go-plugin: checksum checked
 // by SecureConfig, gRPC only, AutoMTLS, the protocol's handshake and
 // versions; the process's log lines go to log.
@@ -68,7 +74,32 @@ func launchGoPlugin(ctx context.Context, s *Spec, log hclog.Logger) (*process, e
 	if rc := gc.ReattachConfig(); rc != nil {
 		pid = rc.Pid
 	}
-	return &process{client: c, protocol: gc.NegotiatedVersion(), pid: pid, exited: c.Exited(), kill: gc.Kill}, nil
+	kill := func() { stopProcess(gc, cmd) }
+	return &process{client: c, protocol: gc.NegotiatedVersion(), pid: pid, exited: c.Exited(), kill: kill}, nil
+}
+
+// stopProcess stops the plugin process of gc, started from cmd: gracefully
+// through go-plugin, and with SIGKILL when that has not ended within
+// killGrace. It returns once go-plugin has let the process go.
+func stopProcess(gc *goplugin.Client, cmd *exec.Cmd) {
+	done := make(chan struct{})
+	go func() {
+		gc.Kill()
+		close(done)
+	}()
+	t := time.NewTimer(killGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+		return
+	case <-t.C:
+	}
+	if cmd.Process != nil {
+		// After the process was waited for this is a no-op (os.Process
+		// does not signal a reaped process).
+		_ = cmd.Process.Kill()
+	}
+	<-done
 }
 
 // fixedName is a logger that keeps its name: go-plugin names the
