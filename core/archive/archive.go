@@ -75,6 +75,14 @@ type Archive struct {
 
 	mu    sync.Mutex
 	locks map[string]*sopLock // stores in progress by SOP Instance UID
+
+	// pending are the intent files (to their SOP Instance UIDs) of stores
+	// whose put failed with an unknown outcome, for cleanupLoop.
+	pendMu   sync.Mutex
+	pending  map[string]string
+	stopLoop chan struct{}
+	loopDone chan struct{}
+	stopOnce sync.Once
 }
 
 type sopLock struct {
@@ -117,11 +125,13 @@ func New(opt Options) (*Archive, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Archive{opt: opt, log: opt.Logger, dirLock: lock, locks: map[string]*sopLock{}}
+	a := &Archive{opt: opt, log: opt.Logger, dirLock: lock, locks: map[string]*sopLock{},
+		pending: map[string]string{}, stopLoop: make(chan struct{}), loopDone: make(chan struct{})}
 	if _, err := a.Recover(context.Background()); err != nil {
 		lock.Close()
 		return nil, err
 	}
+	go a.cleanupLoop()
 	return a, nil
 }
 
@@ -134,12 +144,14 @@ const lockSuffix = ".lock"
 // directory (and so the data directory).
 var ErrLocked = errors.New("archive: spool directory in use by another process")
 
-// Close releases the spool directory for another Archive. Stores must
-// have returned; the index and storage are not closed.
+// Close releases the spool directory for another Archive, after a last
+// attempt to remove what failed puts may have left (see Ingest). Stores
+// must have returned; the index and storage are not closed.
 func (a *Archive) Close() error {
 	if a.dirLock == nil {
 		return nil
 	}
+	a.stopCleanup()
 	err := a.dirLock.Close()
 	a.dirLock = nil
 	return err
@@ -150,7 +162,10 @@ func (a *Archive) Close() error {
 // nil when the instance is stored and indexed durably, or when it was
 // already stored and the policy is index.DuplicateKeep. On an error nothing
 // of this store remains: no spool file, no object, no row (and the instance
-// stored before, if any, is untouched). Stores of the same SOP Instance UID
+// stored before, if any, is untouched); when the put failed with
+// storage.ErrUnavailable its object may exist, and it is removed in the
+// background once the backend answers again (or by Recover at the next
+// start). Stores of the same SOP Instance UID
 // are serialised; others run concurrently.
 func (a *Archive) Store(ctx context.Context, req StoreRequest, data io.Reader) error {
 	_, err := a.Ingest(ctx, req, data)
@@ -242,9 +257,21 @@ func (a *Archive) Ingest(ctx context.Context, req StoreRequest, data io.Reader) 
 	if err != nil {
 		return out, err
 	}
-	defer os.Remove(intent)
+	keepIntent := false
+	defer func() {
+		if !keepIntent {
+			os.Remove(intent)
+		}
+	}()
 	size, sum, err := a.put(ctx, key, spool)
 	if err != nil {
+		if uncertainPut(err) {
+			// The object may have been written (a plugin that died or
+			// hung after its backend took it): removed once the backend
+			// answers again.
+			keepIntent = true
+			a.keepPending(intent, req.SOPInstanceUID)
+		}
 		return out, err
 	}
 	res, err := a.opt.Index.Add(ctx, index.InstanceRecord{
