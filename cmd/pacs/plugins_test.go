@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"github.com/hashicorp/go-hclog"
+	"github.com/pacsforge/pacs/core/config"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,5 +78,34 @@ plugin "third" {
 	}
 	if strings.Contains(out+errOut, "hunter2") || !strings.Contains(out, "--api-token=<redacted>") {
 		t.Errorf("the secret argument is shown:\n%s\n%s", out, errOut)
+	}
+}
+
+// TestOpenArchiveCreatesDataDir: with its storage in a plugin process, the
+// archive still creates its data directory (index and spool) when absent.
+func TestOpenArchiveCreatesDataDir(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "not", "yet")
+	site := writeSite(t, `
+data_dir = "`+dataDir+`"
+storage "hot" {
+  backend = "fs"
+  out_of_process = true
+  config { root = "`+t.TempDir()+`" }
+}
+`)
+	p := config.NewParser()
+	cfg, diags := p.Load(site)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	s, err := openArchive(context.Background(), cfg, hclog.NewNullLogger())
+	if err != nil {
+		t.Fatalf("openArchive() error = %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Error(err)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, indexFileName)); err != nil {
+		t.Errorf("no index in the new data directory: %v", err)
 	}
 }

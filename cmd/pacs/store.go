@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/hashicorp/go-hclog"
@@ -64,6 +65,11 @@ func openStorage(cfg *config.Config) (*storage.FS, storage.Layout, error) {
 
 // openArchive opens the index, storage and ingest of cfg.
 func openArchive(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *archiveStore, err error) {
+	// The index and spool live in the data directory whatever the storage
+	// backend is.
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
 	plugins, err := newPluginManager(cfg, log)
 	if err != nil {
 		return nil, err

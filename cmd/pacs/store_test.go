@@ -264,7 +264,7 @@ func TestStoreRefused(t *testing.T) {
 	}
 	var objects []string
 	filepath.WalkDir(s.dataDir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && (strings.Contains(p, "objects") || strings.Contains(p, "spool")) && !strings.HasSuffix(p, ".lock") {
+		if err == nil && !d.IsDir() && (strings.Contains(p, "objects") || strings.Contains(p, "spool")) && !strings.HasSuffix(p, ".lock") && !strings.HasSuffix(p, ".journal") {
 			objects = append(objects, p)
 		}
 		return nil

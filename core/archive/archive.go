@@ -3,8 +3,11 @@ package archive
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -72,14 +75,17 @@ type Archive struct {
 	opt     Options
 	log     hclog.Logger
 	dirLock *os.File // held on the spool directory's lock file until Close
+	journal *journal // intents of the stores in progress
+	// stager, when the backend is one, receives data sets in place.
+	stager storage.Stager
 
 	mu    sync.Mutex
 	locks map[string]*sopLock // stores in progress by SOP Instance UID
 
-	// pending are the intent files (to their SOP Instance UIDs) of stores
-	// whose put failed with an unknown outcome, for cleanupLoop.
+	// pending are the journal intents of stores whose put failed with an
+	// unknown outcome, for cleanupLoop.
 	pendMu   sync.Mutex
-	pending  map[string]string
+	pending  map[uint64]intent
 	stopLoop chan struct{}
 	loopDone chan struct{}
 	stopOnce sync.Once
@@ -126,8 +132,13 @@ func New(opt Options) (*Archive, error) {
 		return nil, err
 	}
 	a := &Archive{opt: opt, log: opt.Logger, dirLock: lock, locks: map[string]*sopLock{},
-		pending: map[string]string{}, stopLoop: make(chan struct{}), loopDone: make(chan struct{})}
+		pending: map[uint64]intent{}, stopLoop: make(chan struct{}), loopDone: make(chan struct{})}
+	a.stager, _ = opt.Storage.(storage.Stager)
 	if _, err := a.Recover(context.Background()); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	if a.journal, err = openJournal(journalPath(opt.SpoolDir)); err != nil {
 		lock.Close()
 		return nil, err
 	}
@@ -152,7 +163,7 @@ func (a *Archive) Close() error {
 		return nil
 	}
 	a.stopCleanup()
-	err := a.dirLock.Close()
+	err := errors.Join(a.journal.close(), a.dirLock.Close())
 	a.dirLock = nil
 	return err
 }
@@ -190,7 +201,8 @@ func (a *Archive) Ingest(ctx context.Context, req StoreRequest, data io.Reader) 
 	}
 	at := a.opt.Now()
 
-	spool, err := a.spool(req, syntax, data)
+	sp, err := a.spool(req, syntax, data)
+	spool := sp.name
 	if spool != "" {
 		defer os.Remove(spool)
 	}
@@ -212,7 +224,7 @@ func (a *Archive) Ingest(ctx context.Context, req StoreRequest, data io.Reader) 
 		}
 		if modified != "" {
 			defer os.Remove(modified)
-			spool = modified
+			spool, sp.staged = modified, false
 			if f, err = part10.ReadFile(spool, part10.WithStopAtPixelData()); err != nil {
 				return out, fmt.Errorf("%w: modified instance: %w", ErrMalformed, err)
 			}
@@ -253,24 +265,34 @@ func (a *Archive) Ingest(ctx context.Context, req StoreRequest, data io.Reader) 
 	if prev.Key != "" && prev.Backend == a.opt.Storage.ID() && prev.Key != key {
 		keys = append(keys, prev.Key) // removed below once the new row is committed
 	}
-	intent, err := a.writeIntent(spool, req.SOPInstanceUID, keys...)
+	in := intent{SOPInstanceUID: req.SOPInstanceUID, Backend: a.opt.Storage.ID(), Keys: keys}
+	id, err := a.journal.begin(in)
 	if err != nil {
 		return out, err
 	}
 	keepIntent := false
 	defer func() {
 		if !keepIntent {
-			os.Remove(intent)
+			a.journal.end(id)
 		}
 	}()
-	size, sum, err := a.put(ctx, key, spool)
+	var size int64
+	var sum string
+	if sp.staged {
+		// Written in place on the backend's file system: committed by a
+		// rename, not copied.
+		err = a.stager.CommitStaged(ctx, spool, key)
+		size, sum = sp.size, sp.sha256
+	} else {
+		size, sum, err = a.put(ctx, key, spool)
+	}
 	if err != nil {
 		if uncertainPut(err) {
 			// The object may have been written (a plugin that died or
 			// hung after its backend took it): removed once the backend
 			// answers again.
 			keepIntent = true
-			a.keepPending(intent, req.SOPInstanceUID)
+			a.keepPending(id, in)
 		}
 		return out, err
 	}
@@ -312,21 +334,45 @@ func (a *Archive) Ingest(ctx context.Context, req StoreRequest, data io.Reader) 
 	return out, nil
 }
 
+// spooled is a received data set written to a file.
+type spooled struct {
+	name string
+	// staged marks a file staged on the backend (see storage.Stager),
+	// whose size and SHA-256 were computed while writing it.
+	staged bool
+	size   int64
+	sha256 string
+}
+
 // spool writes File Meta Information for req and then data, unchanged, to
-// a new file in the spool directory and returns its name (also on error,
-// when the file exists).
-func (a *Archive) spool(req StoreRequest, syntax codec.Syntax, data io.Reader) (name string, err error) {
-	f, err := os.CreateTemp(a.opt.SpoolDir, "store-*.dcm")
-	if err != nil {
-		return "", fmt.Errorf("create spool file: %w", noSpace(err))
+// a new file, staged on the backend when it is a storage.Stager, else in
+// the spool directory. The file's name is returned also on error, when the
+// file exists.
+func (a *Archive) spool(req StoreRequest, syntax codec.Syntax, data io.Reader) (sp spooled, err error) {
+	var f *os.File
+	if a.stager != nil {
+		f, err = a.stager.Stage()
+		sp.staged = true
+	} else {
+		f, err = os.CreateTemp(a.opt.SpoolDir, "store-*.dcm")
 	}
-	name = f.Name()
+	if err != nil {
+		return sp, fmt.Errorf("create spool file: %w", noSpace(err))
+	}
+	sp.name = f.Name()
 	defer func() {
 		if cerr := f.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("close spool file: %w", noSpace(cerr))
 		}
 	}()
-	w := bufio.NewWriterSize(f, spoolBufferSize)
+	var dst io.Writer = f
+	var h hash.Hash
+	if sp.staged {
+		h = sha256.New()
+		dst = io.MultiWriter(f, h)
+	}
+	cw := &countingWriter{w: dst}
+	w := bufio.NewWriterSize(cw, spoolBufferSize)
 	meta := part10.NewMeta(req.SOPClassUID, req.SOPInstanceUID, req.TransferSyntaxUID)
 	if ae := strings.TrimSpace(req.CallingAE); ae != "" {
 		meta.Put(dicom.Element{Tag: dicom.SourceApplicationEntityTitle, VR: dicom.AE, Value: dicom.PadValue([]byte(ae), dicom.AE)})
@@ -334,15 +380,31 @@ func (a *Archive) spool(req StoreRequest, syntax codec.Syntax, data io.Reader) (
 	// The returned data set writer is not used: the data set is copied as
 	// received.
 	if _, err := part10.NewWriter(w, meta, nil, syntax, nil); err != nil {
-		return name, fmt.Errorf("write file meta information: %w", noSpace(err))
+		return sp, fmt.Errorf("write file meta information: %w", noSpace(err))
 	}
 	if _, err := io.Copy(w, data); err != nil {
-		return name, fmt.Errorf("receive data set: %w", noSpace(err))
+		return sp, fmt.Errorf("receive data set: %w", noSpace(err))
 	}
 	if err := w.Flush(); err != nil {
-		return name, fmt.Errorf("write spool file: %w", noSpace(err))
+		return sp, fmt.Errorf("write spool file: %w", noSpace(err))
 	}
-	return name, nil
+	sp.size = cw.n
+	if h != nil {
+		sp.sha256 = hex.EncodeToString(h.Sum(nil))
+	}
+	return sp, nil
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // put copies the spool file into storage under key.

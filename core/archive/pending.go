@@ -23,12 +23,13 @@ const (
 // put was under way, so the object may exist although the put failed.
 func uncertainPut(err error) bool { return errors.Is(err, storage.ErrUnavailable) }
 
-// keepPending keeps the intent file of a store whose put failed with an
-// unknown outcome: the cleanup loop removes the object it names once the
-// backend answers again (and Recover at the next start if it never does).
-func (a *Archive) keepPending(intent, sop string) {
+// keepPending keeps the journal intent id of a store whose put failed with
+// an unknown outcome open: the cleanup loop removes the object it names
+// once the backend answers again (and Recover at the next start if it
+// never does).
+func (a *Archive) keepPending(id uint64, in intent) {
 	a.pendMu.Lock()
-	a.pending[intent] = sop
+	a.pending[id] = in
 	a.pendMu.Unlock()
 }
 
@@ -56,33 +57,34 @@ func (a *Archive) cleanupLoop() {
 // lock), stopping at the first failure: the backend is still unavailable.
 func (a *Archive) cleanupPending(ctx context.Context) {
 	a.pendMu.Lock()
-	pending := make(map[string]string, len(a.pending))
+	pending := make(map[uint64]intent, len(a.pending))
 	for k, v := range a.pending {
 		pending[k] = v
 	}
 	a.pendMu.Unlock()
-	for name, sop := range pending {
+	for id, in := range pending {
 		if ctx.Err() != nil {
 			return
 		}
-		unlock := a.lock(sop)
-		n, err := a.recoverIntent(ctx, name)
+		unlock := a.lock(in.SOPInstanceUID)
+		n, err := a.resolveIntent(ctx, in)
 		unlock()
 		if err != nil {
-			a.log.Debug("object of a failed store not removed yet", "sop_instance", sop, "error", err)
+			a.log.Debug("object of a failed store not removed yet", "sop_instance", in.SOPInstanceUID, "error", err)
 			return
 		}
 		if n > 0 {
-			a.log.Info("removed the object a failed store left", "sop_instance", sop, "objects", n)
+			a.log.Info("removed the object a failed store left", "sop_instance", in.SOPInstanceUID, "objects", n)
 		}
+		a.journal.end(id)
 		a.pendMu.Lock()
-		delete(a.pending, name)
+		delete(a.pending, id)
 		a.pendMu.Unlock()
 	}
 }
 
 // stopCleanup ends the cleanup loop after its last attempt; the intents
-// still pending stay in the spool directory for Recover.
+// still pending stay open in the journal for Recover.
 func (a *Archive) stopCleanup() {
 	a.stopOnce.Do(func() {
 		close(a.stopLoop)

@@ -33,23 +33,6 @@ type intent struct {
 	Keys           []string `json:"keys"` // the new key, then the replaced one if any
 }
 
-// writeIntent records in the spool directory, beside spool, that this store
-// may leave the objects under keys. The write is not synced: it survives a
-// crash of the process, which is what recovery is for; after a power loss an
-// object may be left without a row, which verification reports as an orphan.
-func (a *Archive) writeIntent(spool, sop string, keys ...string) (string, error) {
-	b, err := json.Marshal(intent{SOPInstanceUID: sop, Backend: a.opt.Storage.ID(), Keys: keys})
-	if err != nil {
-		return "", err
-	}
-	name := spool + intentSuffix
-	if err := os.WriteFile(name, b, 0o644); err != nil {
-		os.Remove(name)
-		return "", fmt.Errorf("write intent file: %w", noSpace(err))
-	}
-	return name, nil
-}
-
 // RecoveryReport counts what Recover cleaned up.
 type RecoveryReport struct {
 	// SpoolFiles is the number of files removed from the spool directory:
@@ -74,7 +57,19 @@ func (a *Archive) Recover(ctx context.Context) (RecoveryReport, error) {
 	if err != nil {
 		return rep, fmt.Errorf("read spool directory: %w", err)
 	}
-	// Intents first: their spool files are removed after them.
+	// The journal's open intents, then intent files (of an earlier
+	// version), then the spool and staged files.
+	open, err := readJournal(journalPath(a.opt.SpoolDir))
+	if err != nil {
+		return rep, err
+	}
+	for _, in := range open {
+		n, err := a.resolveIntent(ctx, in)
+		rep.Objects += n
+		if err != nil {
+			return rep, err
+		}
+	}
 	for _, e := range ents {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), intentSuffix) {
 			continue
@@ -95,6 +90,13 @@ func (a *Archive) Recover(ctx context.Context) (RecoveryReport, error) {
 		}
 		rep.SpoolFiles++
 	}
+	if sg, ok := a.opt.Storage.(storage.Stager); ok {
+		n, err := sg.ClearStaged()
+		rep.SpoolFiles += n
+		if err != nil {
+			return rep, fmt.Errorf("remove staged files: %w", err)
+		}
+	}
 	if rep.SpoolFiles > 0 || rep.Objects > 0 {
 		a.log.Info("removed what interrupted stores left", "spool_files", rep.SpoolFiles, "objects", rep.Objects)
 	}
@@ -109,54 +111,59 @@ func (a *Archive) recoverIntent(ctx context.Context, name string) (int, error) {
 	if err == nil && len(b) <= maxIntentSize {
 		err = json.Unmarshal(b, &in)
 	}
-	switch {
-	case err != nil || len(b) > maxIntentSize || in.SOPInstanceUID == "":
+	removed := 0
+	if err != nil || len(b) > maxIntentSize || in.SOPInstanceUID == "" {
 		// Torn by the crash before the store put anything.
 		a.log.Warn("unreadable intent file removed", "file", name, "error", err)
-	case in.Backend != a.opt.Storage.ID():
-		a.log.Warn("intent of another storage backend ignored", "file", name, "backend", in.Backend)
-	default:
-		var current string
-		info, err := a.opt.Index.Instance(ctx, in.SOPInstanceUID)
-		switch {
-		case errors.Is(err, index.ErrNotFound):
-		case err != nil:
-			return 0, fmt.Errorf("recover interrupted store: %w", err)
-		case info.Backend == in.Backend:
-			current = info.Key
-		}
-		removed := 0
-		for _, key := range in.Keys {
-			if key == current || storage.ValidKey(key) != nil {
-				continue
-			}
-			err := a.opt.Storage.Delete(ctx, key)
-			switch {
-			case err == nil:
-				removed++
-				a.log.Debug("unreferenced object removed", "key", key)
-			case !errors.Is(err, storage.ErrNotFound):
-				return removed, fmt.Errorf("recover interrupted store: %w", err)
-			}
-		}
-		if tr, ok := a.opt.Storage.(storage.TempRemover); ok && len(in.Keys) > 0 && storage.ValidKey(in.Keys[0]) == nil {
-			// The put may have been cut off before its rename: its
-			// partial object is beside the key, under a temporary name.
-			n, err := tr.RemoveTemp(ctx, in.Keys[0])
-			removed += n
-			if err != nil {
-				return removed, fmt.Errorf("recover interrupted store: %w", err)
-			}
-		}
-		if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return removed, fmt.Errorf("remove intent file: %w", err)
-		}
-		return removed, nil
+	} else if removed, err = a.resolveIntent(ctx, in); err != nil {
+		return removed, err
 	}
 	if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return 0, fmt.Errorf("remove intent file: %w", err)
+		return removed, fmt.Errorf("remove intent file: %w", err)
 	}
-	return 0, nil
+	return removed, nil
+}
+
+// resolveIntent removes the objects of an interrupted store's intent that
+// the index does not reference, and returns how many it removed.
+func (a *Archive) resolveIntent(ctx context.Context, in intent) (int, error) {
+	if in.Backend != a.opt.Storage.ID() {
+		a.log.Warn("intent of another storage backend ignored", "sop_instance", in.SOPInstanceUID, "backend", in.Backend)
+		return 0, nil
+	}
+	var current string
+	info, err := a.opt.Index.Instance(ctx, in.SOPInstanceUID)
+	switch {
+	case errors.Is(err, index.ErrNotFound):
+	case err != nil:
+		return 0, fmt.Errorf("recover interrupted store: %w", err)
+	case info.Backend == in.Backend:
+		current = info.Key
+	}
+	removed := 0
+	for _, key := range in.Keys {
+		if key == current || storage.ValidKey(key) != nil {
+			continue
+		}
+		err := a.opt.Storage.Delete(ctx, key)
+		switch {
+		case err == nil:
+			removed++
+			a.log.Debug("unreferenced object removed", "key", key)
+		case !errors.Is(err, storage.ErrNotFound):
+			return removed, fmt.Errorf("recover interrupted store: %w", err)
+		}
+	}
+	if tr, ok := a.opt.Storage.(storage.TempRemover); ok && len(in.Keys) > 0 && storage.ValidKey(in.Keys[0]) == nil {
+		// The put may have been cut off before its rename: its partial
+		// object is beside the key, under a temporary name.
+		n, err := tr.RemoveTemp(ctx, in.Keys[0])
+		removed += n
+		if err != nil {
+			return removed, fmt.Errorf("recover interrupted store: %w", err)
+		}
+	}
+	return removed, nil
 }
 
 // noSpace marks a local file system's "no space" (ENOSPC, EDQUOT) as

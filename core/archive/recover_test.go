@@ -176,7 +176,8 @@ func TestSpoolLocked(t *testing.T) {
 }
 
 // TestRecoverRemovesPartialPut: a put cut off before its rename leaves a
-// temporary file beside its key; recovery of its intent removes it.
+// temporary file beside its key; recovery of its open journal intent
+// removes it.
 func TestRecoverRemovesPartialPut(t *testing.T) {
 	fx := newFixture(t, index.DuplicateOverwrite)
 	key := "1.2.3/1.2.3.4/1.2.3.4.5.dcm"
@@ -187,16 +188,15 @@ func TestRecoverRemovesPartialPut(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, ".put-123"), []byte("partial"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	spool := filepath.Join(fx.arc.opt.SpoolDir, "rx-1")
-	if _, err := fx.arc.writeIntent(spool, "1.2.3.4.5", key); err != nil {
+	if _, err := fx.arc.journal.begin(intent{SOPInstanceUID: "1.2.3.4.5", Backend: fx.store.ID(), Keys: []string{key}}); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := fx.arc.Recover(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Objects != 1 || rep.SpoolFiles != 1 {
-		t.Errorf("Recover() = %+v, want 1 object (the partial put) and 1 spool file", rep)
+	if rep.Objects != 1 {
+		t.Errorf("Recover() = %+v, want 1 object (the partial put)", rep)
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Errorf("%d files left beside the key", len(ents))

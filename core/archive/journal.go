@@ -1,0 +1,181 @@
+package archive
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// journalSuffix makes the name of the intent journal beside the spool
+// directory (spool.journal), like its lock file.
+const journalSuffix = ".journal"
+
+// maxJournalSize is the size past which the journal is rewritten with the
+// intents still open.
+const maxJournalSize = 4 << 20
+
+// journalRecord is a line of the journal: an intent (Intent set) or the end
+// of the store that wrote it (Done).
+type journalRecord struct {
+	ID     uint64  `json:"id"`
+	Intent *intent `json:"intent,omitempty"`
+	Done   bool    `json:"done,omitempty"`
+}
+
+// journal records the intents of the stores in progress, one line each
+// appended to a single file, and their ends: after a crash, the intents
+// without an end name the objects that may be left without an index row.
+// A line is one write to a file opened for appending, never synced (see
+// writeIntent). It is safe for concurrent use.
+type journal struct {
+	path string
+
+	mu   sync.Mutex
+	f    *os.File
+	size int64
+	next uint64
+	open map[uint64][]byte // the intent lines of stores in progress
+}
+
+// openJournal opens (creating) the journal at path, empty: recovery has
+// read what it held.
+func openJournal(path string) (*journal, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open intent journal: %w", noSpace(err))
+	}
+	return &journal{path: path, f: f, open: map[uint64][]byte{}}, nil
+}
+
+// begin appends in and returns its id for end.
+func (j *journal) begin(in intent) (uint64, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.next++
+	id := j.next
+	line, err := json.Marshal(journalRecord{ID: id, Intent: &in})
+	if err != nil {
+		return 0, err
+	}
+	line = append(line, '\n')
+	if err := j.append(line); err != nil {
+		return 0, fmt.Errorf("write intent journal: %w", noSpace(err))
+	}
+	j.open[id] = line
+	return id, nil
+}
+
+// end records that the store of id has finished: what it wrote is either
+// indexed or removed. A failure to record it is harmless (recovery finds
+// nothing to remove) and is not reported.
+func (j *journal) end(id uint64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	delete(j.open, id)
+	line, _ := json.Marshal(journalRecord{ID: id, Done: true})
+	if j.append(append(line, '\n')) == nil && j.size > maxJournalSize {
+		j.rewrite()
+	}
+}
+
+// append writes line at the end of the journal.
+func (j *journal) append(line []byte) error {
+	if j.f == nil {
+		return os.ErrClosed
+	}
+	n, err := j.f.Write(line)
+	j.size += int64(n)
+	return err
+}
+
+// rewrite replaces the journal by one holding only the open intents. On
+// failure the journal stays as it was.
+func (j *journal) rewrite() {
+	tmp := j.path + ".new"
+	var buf bytes.Buffer
+	for _, line := range j.open {
+		buf.Write(line)
+	}
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		os.Remove(tmp)
+		return
+	}
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		os.Remove(tmp)
+		return
+	}
+	if err := os.Rename(tmp, j.path); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return
+	}
+	j.f.Close()
+	j.f, j.size = f, int64(buf.Len())
+}
+
+// close closes the journal file.
+func (j *journal) close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return nil
+	}
+	err := j.f.Close()
+	j.f = nil
+	return err
+}
+
+// readJournal returns the intents of the journal at path that have no end,
+// in order; a missing journal has none. A torn last line (the crash cut its
+// write) is ignored: its store had not put anything yet.
+func readJournal(path string) ([]intent, error) {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read intent journal: %w", err)
+	}
+	defer f.Close()
+	open := map[uint64]intent{}
+	var order []uint64
+	r := bufio.NewReader(f)
+	for {
+		line, err := r.ReadBytes('\n')
+		if len(line) > 0 && line[len(line)-1] == '\n' {
+			var rec journalRecord
+			if json.Unmarshal(line, &rec) == nil {
+				switch {
+				case rec.Done:
+					delete(open, rec.ID)
+				case rec.Intent != nil:
+					open[rec.ID] = *rec.Intent
+					order = append(order, rec.ID)
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read intent journal: %w", err)
+		}
+	}
+	var out []intent
+	for _, id := range order {
+		if in, ok := open[id]; ok {
+			out = append(out, in)
+			delete(open, id)
+		}
+	}
+	return out, nil
+}
+
+// journalPath is the journal of a spool directory.
+func journalPath(spoolDir string) string { return filepath.Clean(spoolDir) + journalSuffix }

@@ -1,0 +1,61 @@
+package archive
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestJournal: intents without an end are read back in order; ended ones,
+// a torn last line and a missing journal give nothing; a journal past its
+// size limit is rewritten with only the open intents.
+func TestJournal(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "spool.journal")
+	if got, err := readJournal(path); err != nil || len(got) != 0 {
+		t.Fatalf("readJournal(missing) = %v, %v", got, err)
+	}
+	j, err := openJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := j.begin(intent{SOPInstanceUID: "1.1", Backend: "b", Keys: []string{"k1"}})
+	b, _ := j.begin(intent{SOPInstanceUID: "1.2", Backend: "b", Keys: []string{"k2", "old"}})
+	j.begin(intent{SOPInstanceUID: "1.3", Backend: "b", Keys: []string{"k3"}})
+	j.end(a)
+	j.close()
+	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f.WriteString(`{"id":9,"intent":{"sop_instance_u`) // torn by a crash
+	f.Close()
+	got, err := readJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].SOPInstanceUID != "1.2" || got[1].SOPInstanceUID != "1.3" || got[0].Keys[1] != "old" {
+		t.Errorf("open intents = %+v, want 1.2 and 1.3", got)
+	}
+	_ = b
+
+	// Rewriting: many ended stores and one open one.
+	j, err = openJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	keep, _ := j.begin(intent{SOPInstanceUID: "2.1", Backend: "b", Keys: []string{"kept"}})
+	for range 40000 {
+		id, err := j.begin(intent{SOPInstanceUID: "2.2", Backend: "b", Keys: []string{"some/long/key/of/an/instance.dcm"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		j.end(id)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() > maxJournalSize {
+		t.Errorf("journal of %v bytes (%v), want it rewritten below %d", fi.Size(), err, maxJournalSize)
+	}
+	got, err = readJournal(path)
+	if err != nil || len(got) != 1 || got[0].SOPInstanceUID != "2.1" {
+		t.Errorf("open intents after rewrites = %+v, %v, want 2.1 only", got, err)
+	}
+	j.end(keep)
+}
