@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
-	"github.com/hashicorp/go-hclog"
-	"github.com/pacsforge/pacs/core/config"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/pacsforge/pacs/core/config"
 )
 
 // TestMain lets the test binary serve first-party plugins, as the pacs
