@@ -2,6 +2,7 @@ package charset
 
 import (
 	"fmt"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/pacsforge/pacs/core/dicom"
@@ -64,6 +65,24 @@ func (c *Codec) encodeChinese(vr dicom.VR, s string) ([]byte, error) {
 			}
 		}
 		return nil, fmt.Errorf("encode %s value: %w: %v", vr, ErrUnencodable, err)
+	}
+	if c.kind == kindGB18030 {
+		// golang.org/x/text maps some private-use characters to GB18030
+		// bytes that decode to other characters (the 2005 and 2022
+		// editions moved them): those are refused rather than altered.
+		dec := simplifiedchinese.GB18030.NewDecoder()
+		for _, r := range s {
+			if !unicode.In(r, unicode.Co) {
+				continue
+			}
+			rb, err := enc.String(string(r))
+			if err != nil {
+				return nil, c.unencodable(vr, r)
+			}
+			if back, err := dec.String(rb); err != nil || back != string(r) {
+				return nil, c.unencodable(vr, r)
+			}
+		}
 	}
 	return b, nil
 }
