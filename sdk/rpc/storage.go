@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/pacsforge/pacs/sdk"
@@ -26,6 +27,13 @@ type storage struct {
 }
 
 var _ sdk.Storage = (*storage)(nil)
+
+// chunkPool holds the sdk.ChunkSize buffers of Put: allocating (and
+// zeroing, and collecting) one per object costs more than the copy.
+var chunkPool = sync.Pool{New: func() any {
+	b := make([]byte, sdk.ChunkSize)
+	return &b
+}}
 
 // Put streams r to the plugin: a header, chunks of sdk.ChunkSize, and a
 // trailer with the size and SHA-256 of what was sent, which the plugin
@@ -56,7 +64,9 @@ func (s *storage) Put(ctx context.Context, key string, r io.Reader, size int64) 
 	}
 	sum := sha256.New()
 	var n int64
-	buf := make([]byte, sdk.ChunkSize)
+	bp := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(bp)
+	buf := *bp
 	for {
 		m, rerr := io.ReadFull(r, buf)
 		if m > 0 {
