@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/pacsforge/pacs/core/dicom/uid"
+	"github.com/pacsforge/pacs/sdk"
 )
 
 // Timeouts are the parsed timeouts of a dicom block; zero means none.
@@ -25,7 +26,7 @@ func (d *DICOM) Timeouts() Timeouts {
 
 // MaxPDU returns MaxPDULength in bytes, or 0 when Validate rejects it.
 func (d *DICOM) MaxPDU() uint32 {
-	n, err := ParseSize(d.MaxPDULength)
+	n, err := sdk.ParseSize(d.MaxPDULength)
 	if err != nil || n < MinPDULength || n > MaxPDULength {
 		return 0
 	}

@@ -14,8 +14,9 @@
 // trimspace transform strings. Nothing reads files or the network.
 //
 // Durations ("30s", "5m"), ages ("30d", "12h", "1y") and sizes ("64KiB",
-// "16MB", or a plain number of bytes) are strings checked by validation;
-// the typed values are returned by methods such as DICOM.Timeouts.
+// "16MB", or a plain number of bytes; the syntax of sdk.ParseSize, shared
+// with the plugins) are strings checked by validation; the typed values are
+// returned by methods such as DICOM.Timeouts.
 //
 // The config {} body of a storage block belongs to its backend: it is kept
 // as an hcl.Body and decoded later against the backend's schema, so its

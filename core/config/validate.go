@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/pacsforge/pacs/core/dicom/uid"
+	"github.com/pacsforge/pacs/sdk"
 )
 
 // Validate checks every value of c and returns all the problems found,
@@ -66,7 +67,7 @@ func (d *DICOM) validate() (diags hcl.Diagnostics) {
 		diags = append(diags, errorAt(d.MaxAssociationsPerAERange, "Invalid association limit",
 			fmt.Sprintf("max_associations_per_ae is at most max_associations (%d), not %d.", d.MaxAssociations, d.MaxAssociationsPerAE)))
 	}
-	if n, err := ParseSize(d.MaxPDULength); err != nil {
+	if n, err := sdk.ParseSize(d.MaxPDULength); err != nil {
 		diags = append(diags, errorAt(d.MaxPDULengthRange, "Invalid size", upperFirst(err.Error())+"."))
 	} else if n < MinPDULength || n > MaxPDULength {
 		diags = append(diags, errorAt(d.MaxPDULengthRange, "Invalid maximum PDU length",

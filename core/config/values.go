@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -78,41 +77,6 @@ func ParseAge(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is more than %d years", s, maxAgeYears)
 	}
 	return time.Duration(n) * unit, nil
-}
-
-// ParseSize parses a size in bytes: a whole number, optionally followed by
-// a decimal (kB or KB, MB, GB) or binary (KiB, MiB, GiB) unit, such as
-// "65536", "64KiB" or "16MB". A unit may be preceded by a space.
-func ParseSize(s string) (int64, error) {
-	num := strings.TrimRight(s, "KMGBbik ")
-	unit := strings.TrimSpace(s[len(num):])
-	var mul int64
-	switch unit {
-	case "", "B":
-		mul = 1
-	case "kB", "KB":
-		mul = 1000
-	case "MB":
-		mul = 1000 * 1000
-	case "GB":
-		mul = 1000 * 1000 * 1000
-	case "KiB":
-		mul = 1 << 10
-	case "MiB":
-		mul = 1 << 20
-	case "GiB":
-		mul = 1 << 30
-	default:
-		return 0, fmt.Errorf("%q is not a size such as \"64KiB\" (units: B, kB, MB, GB, KiB, MiB, GiB)", s)
-	}
-	n, err := strconv.ParseUint(num, 10, 63)
-	if err != nil || num == "" || num[0] == '+' {
-		return 0, fmt.Errorf("%q is not a size such as \"64KiB\" (a whole number and an optional unit)", s)
-	}
-	if n > math.MaxInt64/uint64(mul) {
-		return 0, fmt.Errorf("%q is too large", s)
-	}
-	return int64(n) * mul, nil
 }
 
 // parseDuration parses a duration of time.ParseDuration ("30s", "5m",

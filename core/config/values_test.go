@@ -45,26 +45,6 @@ func TestParseAge(t *testing.T) {
 	}
 }
 
-func TestParseSize(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    int64
-		wantErr bool
-	}{
-		{in: "65536", want: 65536}, {in: "64KiB", want: 65536}, {in: "16MB", want: 16000000}, {in: "1 MiB", want: 1 << 20},
-		{in: "2GiB", want: 2 << 30}, {in: "10kB", want: 10000}, {in: "10KB", want: 10000}, {in: "7B", want: 7}, {in: "0", want: 0},
-		{in: "", wantErr: true}, {in: "KiB", wantErr: true}, {in: "64kib", wantErr: true}, {in: "-1", wantErr: true},
-		{in: "+1", wantErr: true}, {in: "1.5MB", wantErr: true}, {in: "64 K", wantErr: true}, {in: "9999999999999GiB", wantErr: true},
-		{in: "99999999999999999999", wantErr: true},
-	}
-	for _, tc := range tests {
-		got, err := ParseSize(tc.in)
-		if (err != nil) != tc.wantErr || got != tc.want {
-			t.Errorf("ParseSize(%q) = %v, %v; want %v, error %v", tc.in, got, err, tc.want, tc.wantErr)
-		}
-	}
-}
-
 func TestCheckListen(t *testing.T) {
 	tests := []struct {
 		in     string

@@ -2,9 +2,7 @@ package azurestorage
 
 import (
 	"fmt"
-	"math"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -59,8 +57,8 @@ type Config struct {
 	// or "Archive"; empty leaves the account's default tier. An object in
 	// the Archive tier cannot be read before it is rehydrated (hours).
 	AccessTier string `hcl:"access_tier,optional"`
-	// BlockSize is a size such as "8MiB" (units B, kB, MB, GB, KiB, MiB,
-	// GiB): objects up to it are sent in one request, larger ones in
+	// BlockSize is a size such as "8MiB" (sdk.ParseSize: units B, kB, MB,
+	// GB, KiB, MiB, GiB): objects up to it are sent in one request, larger ones in
 	// staged blocks of this size. Empty means DefaultBlockSize.
 	BlockSize string `hcl:"block_size,optional"`
 	// Concurrency is the number of blocks one Put stages in parallel; a
@@ -144,7 +142,7 @@ func (cfg *Config) validate() (settings, error) {
 		return bad("access_tier", "%q is not one of \"Hot\", \"Cool\", \"Cold\", \"Archive\"", cfg.AccessTier)
 	}
 	if cfg.BlockSize != "" {
-		n, err := parseSize(cfg.BlockSize)
+		n, err := sdk.ParseSize(cfg.BlockSize)
 		if err != nil {
 			return bad("block_size", "%v", err)
 		}
@@ -197,39 +195,4 @@ func checkContainerName(name string) error {
 		}
 	}
 	return nil
-}
-
-// parseSize parses a size in bytes: a whole number, optionally followed by
-// a decimal (kB or KB, MB, GB) or binary (KiB, MiB, GiB) unit, such as
-// "65536", "64KiB" or "16MB"; the syntax of the archive's own sizes.
-func parseSize(s string) (int64, error) {
-	num := strings.TrimRight(s, "KMGBbik ")
-	unit := strings.TrimSpace(s[len(num):])
-	var mul int64
-	switch unit {
-	case "", "B":
-		mul = 1
-	case "kB", "KB":
-		mul = 1000
-	case "MB":
-		mul = 1000 * 1000
-	case "GB":
-		mul = 1000 * 1000 * 1000
-	case "KiB":
-		mul = 1 << 10
-	case "MiB":
-		mul = 1 << 20
-	case "GiB":
-		mul = 1 << 30
-	default:
-		return 0, fmt.Errorf("%q is not a size such as \"8MiB\" (units: B, kB, MB, GB, KiB, MiB, GiB)", s)
-	}
-	n, err := strconv.ParseUint(num, 10, 63)
-	if err != nil || num == "" || num[0] == '+' {
-		return 0, fmt.Errorf("%q is not a size such as \"8MiB\" (a whole number and an optional unit)", s)
-	}
-	if n > math.MaxInt64/uint64(mul) {
-		return 0, fmt.Errorf("%q is too large", s)
-	}
-	return int64(n) * mul, nil
 }

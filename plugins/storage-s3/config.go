@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -58,7 +57,8 @@ type Config struct {
 	ServerSideEncryption string `hcl:"server_side_encryption,optional"`
 	SSEKMSKeyID          string `hcl:"sse_kms_key_id,optional"`
 	// PartSize is the multipart part size and the threshold above which an
-	// object is uploaded in parts: "5MiB" to "5GiB", default "8MiB".
+	// object is uploaded in parts: "5MiB" to "5GiB", default "8MiB"
+	// (sdk.ParseSize).
 	PartSize string `hcl:"part_size,optional"`
 	// Concurrency is how many parts of one object are uploaded at once
 	// (1 to MaxConcurrency, default DefaultConcurrency).
@@ -158,7 +158,7 @@ func (c *Config) validate() (*settings, error) {
 		return nil, &sdk.ConfigError{Path: "server_side_encryption", Message: fmt.Sprintf(`%q is not "", "AES256" or "aws:kms"`, c.ServerSideEncryption)}
 	}
 	if c.PartSize != "" {
-		n, err := parseSize(c.PartSize)
+		n, err := sdk.ParseSize(c.PartSize)
 		if err != nil || n < MinPartSize || n > MaxPartSize {
 			return nil, &sdk.ConfigError{Path: "part_size", Message: fmt.Sprintf(`%q is not a size from "5MiB" to "5GiB" (S3's part size limits)`, c.PartSize)}
 		}
@@ -184,27 +184,4 @@ func (c *Config) validate() (*settings, error) {
 		s.maxBackoff = d
 	}
 	return s, nil
-}
-
-// parseSize parses a size such as "8MiB", "5MB", "1GiB" or "1048576" (bytes).
-func parseSize(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   int64
-	}{
-		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
-		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1},
-	}
-	num, mult := strings.TrimSpace(s), int64(1)
-	for _, u := range units {
-		if strings.HasSuffix(num, u.suffix) {
-			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n < 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("invalid size %q", s)
-	}
-	return n * mult, nil
 }

@@ -63,33 +63,6 @@ func TestConfigDefaults(t *testing.T) {
 	}
 }
 
-func TestParseSize(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    int64
-		wantErr bool
-	}{
-		{in: "8MiB", want: 8 << 20},
-		{in: "5 MiB", want: 5 << 20},
-		{in: "1GiB", want: 1 << 30},
-		{in: "10MB", want: 10e6},
-		{in: "1048576", want: 1 << 20},
-		{in: "512B", want: 512},
-		{in: "", wantErr: true},
-		{in: "-1MiB", wantErr: true},
-		{in: "1.5MiB", wantErr: true},
-		{in: "9999999999TiB", wantErr: true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := parseSize(tc.in)
-			if (err != nil) != tc.wantErr || got != tc.want {
-				t.Errorf("parseSize(%q) = %d, %v; want %d, error %t", tc.in, got, err, tc.want, tc.wantErr)
-			}
-		})
-	}
-}
-
 func TestConfigStringRedactsSecrets(t *testing.T) {
 	cfg := Config{Bucket: "pacs", AccessKeyID: "AKIAEXAMPLEKEYID", SecretAccessKey: "very-secret-value", SessionToken: "token-value"}
 	for _, s := range []string{cfg.String(), fmt.Sprint(cfg), fmt.Sprintf("%+v", &cfg), fmt.Sprintf("%#v", cfg)} {
