@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -47,6 +48,26 @@ func (f *scuFlags) dial(ctx context.Context, addr string, contexts []ul.Proposed
 	return c, nil
 }
 
+// endAssociation ends an association after its operation: aborted when the
+// operation failed with err (returned as is), released otherwise.
+func endAssociation(c *dimse.Client, err error) error {
+	if err != nil {
+		c.Abort()
+		return err
+	}
+	if err := c.Close(); err != nil {
+		return fmt.Errorf("release: %w", err)
+	}
+	return nil
+}
+
+// nativeContext proposes abstract in the uncompressed syntaxes, explicit
+// first.
+func nativeContext(abstract string) ul.ProposedContext {
+	return ul.ProposedContext{AbstractSyntax: abstract,
+		TransferSyntaxes: []string{uid.ExplicitVRLittleEndian, uid.ImplicitVRLittleEndian}}
+}
+
 // hostPort checks the HOST PORT arguments and joins them.
 func hostPort(host, port string) (string, error) {
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
@@ -63,6 +84,55 @@ func stderrIsTerminal() bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// queryOptions are the options and arguments find, move and get share.
+type queryOptions struct {
+	scuFlags
+	queryFlags
+	addr string // HOST:PORT
+}
+
+// flagSet returns the flag set of the command name ("find", "move" or
+// "get") with the shared options registered into o.
+func (o *queryOptions) flagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o.scuFlags.register(fs)
+	o.queryFlags.register(fs)
+	return fs
+}
+
+// parse parses args, options and HOST PORT, into o and returns the
+// information model of the command and the request identifier with its keys
+// in order. It prints a problem on stderr and returns ok false: the command
+// exits with status 2.
+func (o *queryOptions) parse(fs *flag.FlagSet, args []string) (model string, ident *dicom.Dataset, keys []queryKey, ok bool) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return "", nil, nil, false
+	}
+	if len(pos) != 2 {
+		fs.Usage()
+		return "", nil, nil, false
+	}
+	if o.addr, err = hostPort(pos[0], pos[1]); err == nil {
+		if ident, keys, err = o.identifier(); err == nil {
+			model, err = o.model(fs.Name())
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pacs %s: %v\n", fs.Name(), err)
+		return "", nil, nil, false
+	}
+	return model, ident, keys, true
+}
+
+// clearProgress erases the progress line drawn on w when on.
+func clearProgress(on bool, w io.Writer) {
+	if on {
+		fmt.Fprint(w, "\r\x1b[K")
+	}
 }
 
 // keyList collects the -k KEY=VALUE options of find, move and get.

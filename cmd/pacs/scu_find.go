@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/pacsforge/pacs/core/dicom"
 	"github.com/pacsforge/pacs/core/dicom/dicomjson"
-	"github.com/pacsforge/pacs/core/dicom/uid"
 	"github.com/pacsforge/pacs/core/ul"
 )
 
@@ -21,18 +19,13 @@ const maxFindMatches = 1_000_000
 
 // findOptions are the settings of pacs find.
 type findOptions struct {
-	scuFlags
-	queryFlags
-	addr   string
+	queryOptions
 	asJSON bool
 }
 
 func runFind(args []string) int {
-	fs := flag.NewFlagSet("find", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var o findOptions
-	o.scuFlags.register(fs)
-	o.queryFlags.register(fs)
+	fs := o.flagSet("find")
 	fs.BoolVar(&o.asJSON, "json", false, "print the matches as a DICOM JSON array (PS3.18 F.2) instead of a table")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `usage: pacs find [options] HOST PORT
@@ -47,26 +40,8 @@ options:
 `)
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 2
-	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return 2
-	}
-	if o.addr, err = hostPort(pos[0], pos[1]); err != nil {
-		fmt.Fprintf(stderr, "pacs find: %v\n", err)
-		return 2
-	}
-	ident, keys, err := o.identifier()
-	if err != nil {
-		fmt.Fprintf(stderr, "pacs find: %v\n", err)
-		return 2
-	}
-	model, err := o.model("find")
-	if err != nil {
-		fmt.Fprintf(stderr, "pacs find: %v\n", err)
+	model, ident, keys, ok := o.parse(fs, args)
+	if !ok {
 		return 2
 	}
 	matches, err := find(context.Background(), o, model, ident)
@@ -90,8 +65,7 @@ options:
 // find runs one C-FIND of ident in model and returns the matches (also those
 // received before an error).
 func find(ctx context.Context, o findOptions, model string, ident *dicom.Dataset) ([]*dicom.Dataset, error) {
-	c, err := o.dial(ctx, o.addr, []ul.ProposedContext{{AbstractSyntax: model,
-		TransferSyntaxes: []string{uid.ExplicitVRLittleEndian, uid.ImplicitVRLittleEndian}}}, nil, nil)
+	c, err := o.dial(ctx, o.addr, []ul.ProposedContext{nativeContext(model)}, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -103,14 +77,7 @@ func find(ctx context.Context, o findOptions, model string, ident *dicom.Dataset
 		matches = append(matches, m)
 		return nil
 	})
-	if err != nil {
-		c.Abort()
-		return matches, err
-	}
-	if err := c.Close(); err != nil {
-		return matches, fmt.Errorf("release: %w", err)
-	}
-	return matches, nil
+	return matches, endAssociation(c, err)
 }
 
 func writeFindJSON(w io.Writer, matches []*dicom.Dataset) error {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -63,8 +62,8 @@ var getCompressedSyntaxes = []string{
 // getOtherClasses in the uncompressed syntaxes, then compressed syntaxes for
 // the image classes while fewer than maxContexts are proposed.
 func getContexts(model string) []ul.ProposedContext {
-	native := []string{uid.ExplicitVRLittleEndian, uid.ImplicitVRLittleEndian}
-	pcs := []ul.ProposedContext{{AbstractSyntax: model, TransferSyntaxes: native}}
+	pcs := []ul.ProposedContext{nativeContext(model)}
+	native := pcs[0].TransferSyntaxes
 	no, yes := false, true
 	add := func(class string, ts []string) {
 		pcs = append(pcs, ul.ProposedContext{AbstractSyntax: class, TransferSyntaxes: ts, SCURole: &no, SCPRole: &yes})
@@ -88,19 +87,14 @@ func getContexts(model string) []ul.ProposedContext {
 
 // getOptions are the settings of pacs get.
 type getOptions struct {
-	scuFlags
-	queryFlags
-	addr     string
+	queryOptions
 	outDir   string
 	progress bool
 }
 
 func runGet(args []string) int {
-	fs := flag.NewFlagSet("get", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var o getOptions
-	o.scuFlags.register(fs)
-	o.queryFlags.register(fs)
+	fs := o.flagSet("get")
 	fs.StringVar(&o.outDir, "od", ".", "directory the received instances are written to, as SOPInstanceUID.dcm")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `usage: pacs get [options] HOST PORT
@@ -117,26 +111,8 @@ options:
 `)
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 2
-	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return 2
-	}
-	if o.addr, err = hostPort(pos[0], pos[1]); err != nil {
-		fmt.Fprintf(stderr, "pacs get: %v\n", err)
-		return 2
-	}
-	ident, _, err := o.identifier()
-	if err != nil {
-		fmt.Fprintf(stderr, "pacs get: %v\n", err)
-		return 2
-	}
-	model, err := o.model("get")
-	if err != nil {
-		fmt.Fprintf(stderr, "pacs get: %v\n", err)
+	model, ident, _, ok := o.parse(fs, args)
+	if !ok {
 		return 2
 	}
 	if err := os.MkdirAll(o.outDir, 0o755); err != nil {
@@ -175,17 +151,9 @@ func get(ctx context.Context, o getOptions, model string, ident *dicom.Dataset, 
 		return dimse.SubOperations{}, 0, dimse.Status{}, err
 	}
 	st, n, err := c.Get(ctx, model, ident, progressLine(o.progress, notes))
-	if o.progress {
-		fmt.Fprint(notes, "\r\x1b[K")
-	}
-	if err != nil {
-		c.Abort()
-		return n, int(written.Load()), st, err
-	}
-	if err := c.Close(); err != nil {
-		return n, int(written.Load()), st, fmt.Errorf("release: %w", err)
-	}
-	return n, int(written.Load()), st, nil
+	clearProgress(o.progress, notes)
+	err = endAssociation(c, err)
+	return n, int(written.Load()), st, err
 }
 
 // writeReceived writes a received data set, encoded in ts, as the Part 10

@@ -2,31 +2,24 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
 	"github.com/pacsforge/pacs/core/dicom"
-	"github.com/pacsforge/pacs/core/dicom/uid"
 	"github.com/pacsforge/pacs/core/dimse"
 	"github.com/pacsforge/pacs/core/ul"
 )
 
 // moveOptions are the settings of pacs move.
 type moveOptions struct {
-	scuFlags
-	queryFlags
-	addr        string
+	queryOptions
 	destination string
 	progress    bool
 }
 
 func runMove(args []string) int {
-	fs := flag.NewFlagSet("move", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var o moveOptions
-	o.scuFlags.register(fs)
-	o.queryFlags.register(fs)
+	fs := o.flagSet("move")
 	fs.StringVar(&o.destination, "aem", "", "the move destination AE title (default: our -aet); the peer must know its address")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `usage: pacs move [options] HOST PORT
@@ -42,30 +35,12 @@ options:
 `)
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 2
-	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return 2
-	}
-	if o.addr, err = hostPort(pos[0], pos[1]); err != nil {
-		fmt.Fprintf(stderr, "pacs move: %v\n", err)
+	model, ident, _, ok := o.parse(fs, args)
+	if !ok {
 		return 2
 	}
 	if o.destination == "" {
 		o.destination = o.callingAE
-	}
-	ident, _, err := o.identifier()
-	if err != nil {
-		fmt.Fprintf(stderr, "pacs move: %v\n", err)
-		return 2
-	}
-	model, err := o.model("move")
-	if err != nil {
-		fmt.Fprintf(stderr, "pacs move: %v\n", err)
-		return 2
 	}
 	o.progress = stderrIsTerminal()
 	r, err := move(context.Background(), o, model, ident, stderr)
@@ -88,25 +63,15 @@ options:
 // final status, counts and Failed SOP Instance UID List; progress lines go
 // to notes when o.progress.
 func move(ctx context.Context, o moveOptions, model string, ident *dicom.Dataset, notes io.Writer) (dimse.RetrieveResult, error) {
-	c, err := o.dial(ctx, o.addr, []ul.ProposedContext{{AbstractSyntax: model,
-		TransferSyntaxes: []string{uid.ExplicitVRLittleEndian, uid.ImplicitVRLittleEndian}}}, nil, nil)
+	c, err := o.dial(ctx, o.addr, []ul.ProposedContext{nativeContext(model)}, nil, nil)
 	if err != nil {
 		return dimse.RetrieveResult{}, err
 	}
 	// A move takes as long as the sub-operations: each pending response
 	// restarts the response timeout, which is what bounds it.
 	r, err := c.MoveResult(ctx, model, o.destination, ident, progressLine(o.progress, notes))
-	if o.progress {
-		fmt.Fprint(notes, "\r\x1b[K")
-	}
-	if err != nil {
-		c.Abort()
-		return r, err
-	}
-	if err := c.Close(); err != nil {
-		return r, fmt.Errorf("release: %w", err)
-	}
-	return r, nil
+	clearProgress(o.progress, notes)
+	return r, endAssociation(c, err)
 }
 
 // progressLine returns the pending-response callback of C-MOVE and C-GET:
