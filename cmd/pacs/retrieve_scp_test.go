@@ -30,7 +30,9 @@ import (
 // peerCommandTimeout bounds one run of a dcmtk command in these tests.
 const peerCommandTimeout = 2 * time.Minute
 
-// startRetrieveServer is startArchiveServer with C-MOVE destinations.
+// startRetrieveServer starts a server on an archive in a temporary data
+// directory, with the default config and the C-MOVE destinations remotes;
+// it is stopped at the end of the test.
 func startRetrieveServer(t *testing.T, remotes []services.Remote) *archiveServer {
 	t.Helper()
 	cfg := config.Default()

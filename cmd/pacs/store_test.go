@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,32 +31,12 @@ type archiveServer struct {
 	store      *archiveStore
 }
 
+// startArchiveServer starts a server on an archive in a temporary data
+// directory, with the default config and no C-MOVE destinations; it is
+// stopped at the end of the test.
 func startArchiveServer(t *testing.T) *archiveServer {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	st, err := openArchive(ctx, cfg, hclog.NewNullLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := serveOptionsFrom(cfg.DICOM)
-	opts.archive = st
-	done := make(chan error, 1)
-	go func() { done <- serveDICOM(ctx, ln, opts, hclog.NewNullLogger()) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serveDICOM() error = %v", err)
-		}
-		st.Close()
-	})
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return &archiveServer{addr: ln.Addr().String(), port: port, dataDir: cfg.DataDir, store: st}
+	return startRetrieveServer(t, nil)
 }
 
 // sendable is a corpus file storescu can send: a Part 10 file of a Storage
