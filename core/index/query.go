@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 
 	"github.com/pacsforge/pacs/core/dicom"
@@ -409,8 +410,10 @@ func (p *plan) combinedDateTime(date, tm string) error {
 // requested keys with the entity's values, Query/Retrieve Level, and
 // Specific Character Set "ISO_IR 192" when any text is not ASCII. An invalid
 // query yields ErrInvalidQuery, and a Limit exceeded ErrTooManyMatches,
-// before any result. Rows are read lazily while the caller iterates; the
-// order of results is unspecified. When ctx is done the iteration ends with
+// before any result: with a Limit the matches (at most Limit+1 rows) are
+// read in one pass before the first is yielded; without one, rows are read
+// lazily while the caller iterates. The order of results is unspecified.
+// When ctx is done the iteration ends with
 // the context's cause (C-CANCEL); stopping early releases the query.
 func (ix *Index) Find(ctx context.Context, q Query) iter.Seq2[*dicom.Dataset, error] {
 	return func(yield func(*dicom.Dataset, error) bool) {
@@ -422,27 +425,20 @@ func (ix *Index) Find(ctx context.Context, q Query) iter.Seq2[*dicom.Dataset, er
 			yield(nil, err)
 			return
 		}
+		query, args := "SELECT "+strings.Join(p.sel, ", ")+p.from()+p.whereClause(), p.args
 		if q.Limit > 0 && len(p.filters) == 0 {
-			var n int
-			err := ix.reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1"+p.from()+p.whereClause()+" LIMIT ?) AS c",
-				append(p.args, q.Limit+1)...).Scan(&n)
-			if err != nil {
-				yield(nil, fmt.Errorf("index: count matches: %w", err))
-				return
-			}
-			if n > q.Limit {
-				yield(nil, fmt.Errorf("%w: more than %d", ErrTooManyMatches, q.Limit))
-				return
-			}
+			// One row more than the limit tells that there are too many,
+			// in the same pass that reads the matches.
+			query, args = query+" LIMIT ?", append(slices.Clip(args), q.Limit+1)
 		}
-		rows, err := ix.reader.QueryContext(ctx, "SELECT "+strings.Join(p.sel, ", ")+p.from()+p.whereClause(), p.args...)
+		rows, err := ix.reader.QueryContext(ctx, query, args...)
 		if err != nil {
 			yield(nil, fmt.Errorf("index: find: %w", err))
 			return
 		}
 		defer rows.Close()
-		var buf []*dicom.Dataset // with Go filters and a limit: results held back until the count is known
-		hold := q.Limit > 0 && len(p.filters) > 0
+		var buf []*dicom.Dataset // with a limit: results held back until the count is known
+		hold := q.Limit > 0
 		vals := make([]sql.NullString, len(p.sel))
 		dest := make([]any, len(vals))
 		for i := range vals {
