@@ -65,35 +65,33 @@ func StartOrthanc(t testing.TB, opt OrthancOptions) *Orthanc {
 	if opt.AETitle == "" {
 		opt.AETitle = "ORTHANC"
 	}
-	var lastErr error
-	for try := 0; try < orthancStartTries; try++ {
-		o, err := startOrthanc(t, opt)
-		if err == nil {
-			return o
-		}
-		lastErr = err
-	}
-	t.Fatalf("start Orthanc: %v", lastErr)
-	return nil
+	return startServer(t, peerServer{
+		name:         "Orthanc",
+		ports:        2,
+		tries:        orthancStartTries,
+		startTimeout: orthancStartTimeout,
+		poll:         50 * time.Millisecond,
+		stopSignal:   syscall.SIGTERM,
+		stopTimeout:  orthancStopTimeout,
+	}, func(dir string, ports []int) (*Orthanc, *exec.Cmd, func() error, error) {
+		return launchOrthanc(opt, dir, ports)
+	})
 }
 
-// startOrthanc makes one attempt; on error the process is already stopped.
-func startOrthanc(t testing.TB, opt OrthancOptions) (*Orthanc, error) {
-	dir := t.TempDir()
-	ports, err := freePorts(2)
-	if err != nil {
-		return nil, err
-	}
+// launchOrthanc writes the configuration of an Orthanc with DICOM port
+// ports[0] and HTTP port ports[1] into dir and returns the Orthanc, its
+// command and its readiness probe (GET /system) for startServer.
+func launchOrthanc(opt OrthancOptions, dir string, ports []int) (*Orthanc, *exec.Cmd, func() error, error) {
 	o := &Orthanc{AETitle: opt.AETitle, DICOMPort: ports[0], HTTPPort: ports[1], Dir: dir}
 	modalities := map[string][]any{}
 	for ae, addr := range opt.Modalities {
 		host, port, err := net.SplitHostPort(addr)
 		if err != nil {
-			return nil, fmt.Errorf("modality %s: %w", ae, err)
+			return nil, nil, nil, fmt.Errorf("modality %s: %w", ae, err)
 		}
 		p, err := strconv.Atoi(port)
 		if err != nil {
-			return nil, fmt.Errorf("modality %s: port %q: %w", ae, port, err)
+			return nil, nil, nil, fmt.Errorf("modality %s: port %q: %w", ae, port, err)
 		}
 		modalities[ae] = []any{ae, host, p}
 	}
@@ -119,72 +117,20 @@ func startOrthanc(t testing.TB, opt OrthancOptions) (*Orthanc, error) {
 	}
 	b, err := json.MarshalIndent(conf, "", "  ")
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	confPath := filepath.Join(dir, "orthanc.json")
 	if err := os.WriteFile(confPath, b, 0o644); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	logDir := filepath.Join(dir, "log")
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	cmd := exec.Command(OrthancBinary, "--logdir="+logDir, confPath)
 	SetNoDelay(cmd)
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
 	o.cmd = cmd
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(orthancStopTimeout):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}
-	deadline := time.Now().Add(orthancStartTimeout)
-	for {
-		if _, err := o.get("/system"); err == nil {
-			break
-		}
-		select {
-		case err := <-exited:
-			exited <- err // for stop
-			stop()
-			return nil, fmt.Errorf("Orthanc exited at start (%v); logs in %s", err, logDir)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("Orthanc's REST API on port %d did not answer in %v", o.HTTPPort, orthancStartTimeout)
-		}
-	}
-	t.Cleanup(stop)
-	return o, nil
-}
-
-// freePorts returns n distinct TCP ports that were free on 127.0.0.1 a moment ago.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
+	return o, cmd, func() error { _, err := o.get("/system"); return err }, nil
 }
 
 // URL returns the address of a REST resource such as "/instances".

@@ -3,12 +3,11 @@ package peertest
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -69,90 +68,41 @@ func StartS3(t testing.TB) *S3Server {
 	if _, err := os.Stat(bin); err != nil {
 		unavailable(t, "%s: %v; %s", bin, err, "run scripts/install-peers.sh")
 	}
-	var lastErr error
-	for try := 0; try < s3StartTries; try++ {
-		s, err := startS3(t, bin)
-		if err == nil {
-			return s
+	return startServer(t, peerServer{
+		name:         "VersityGW",
+		ports:        1,
+		tries:        s3StartTries,
+		startTimeout: s3StartTimeout,
+		poll:         20 * time.Millisecond,
+		stopSignal:   syscall.SIGKILL,
+		stopTimeout:  s3StopTimeout,
+		log:          "versitygw.log",
+	}, func(dir string, ports []int) (*S3Server, *exec.Cmd, func() error, error) {
+		data := filepath.Join(dir, "data")
+		if err := os.Mkdir(data, 0o755); err != nil {
+			return nil, nil, nil, err
 		}
-		lastErr = err
-	}
-	t.Fatalf("start VersityGW: %v", lastErr)
-	return nil
-}
-
-// startS3 makes one attempt; on error the process is already stopped.
-func startS3(t testing.TB, bin string) (*S3Server, error) {
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	if err := os.Mkdir(data, 0o755); err != nil {
-		return nil, err
-	}
-	ports, err := freePorts(1)
-	if err != nil {
-		return nil, err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(ports[0])
-	logPath := filepath.Join(dir, "versitygw.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	defer logFile.Close() // the child has its own descriptor
-	cmd := exec.Command(bin, "--port", addr, "--access", S3AccessKeyID, "--secret", S3SecretAccessKey,
-		"--region", S3Region, "--quiet", "posix", data)
-	cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH")} // no credentials inherited
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stop := func() {
-		_ = cmd.Process.Kill()
-		select {
-		case <-exited:
-		case <-time.After(s3StopTimeout):
+		addr := "127.0.0.1:" + strconv.Itoa(ports[0])
+		cmd := exec.Command(bin, "--port", addr, "--access", S3AccessKeyID, "--secret", S3SecretAccessKey,
+			"--region", S3Region, "--quiet", "posix", data)
+		cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH")} // no credentials inherited
+		s := &S3Server{
+			Endpoint:        "http://" + addr,
+			Region:          S3Region,
+			AccessKeyID:     S3AccessKeyID,
+			SecretAccessKey: S3SecretAccessKey,
+			Dir:             data,
 		}
-	}
-	s := &S3Server{
-		Endpoint:        "http://" + addr,
-		Region:          S3Region,
-		AccessKeyID:     S3AccessKeyID,
-		SecretAccessKey: S3SecretAccessKey,
-		Dir:             data,
-	}
-	hc := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(s3StartTimeout)
-	for {
-		resp, err := hc.Get(s.Endpoint + "/")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		select {
-		case err := <-exited:
-			exited <- err // for stop
-			stop()
-			b, _ := os.ReadFile(logPath)
-			return nil, fmt.Errorf("VersityGW exited at start (%v): %s", err, b)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("VersityGW on %s did not answer in %v", addr, s3StartTimeout)
-		}
-	}
-	t.Cleanup(stop)
-	s.client = s3.New(s3.Options{
-		BaseEndpoint:               aws.String(s.Endpoint),
-		Region:                     s.Region,
-		UsePathStyle:               true,
-		Credentials:                credentials.NewStaticCredentialsProvider(s.AccessKeyID, s.SecretAccessKey, ""),
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+		s.client = s3.New(s3.Options{
+			BaseEndpoint:               aws.String(s.Endpoint),
+			Region:                     s.Region,
+			UsePathStyle:               true,
+			Credentials:                credentials.NewStaticCredentialsProvider(s.AccessKeyID, s.SecretAccessKey, ""),
+			RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+			ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+		})
+		return s, cmd, answersHTTP(s.Endpoint+"/", time.Second), nil
 	})
-	return s, nil
 }
 
 // Client returns an S3 client for the server, with the test credentials and
