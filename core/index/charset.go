@@ -20,39 +20,40 @@ func (ix *Index) CharacterSet(ctx context.Context, level Level, uid string) ([]s
 	var q string
 	switch level {
 	case Patient:
-		q = `SELECT i.attrs FROM patient p JOIN instance i ON i.id = p.rep_instance WHERE p.patient_id = ? LIMIT 1`
+		q = `SELECT json_extract(i.attrs, '$."00080005".Value') FROM patient p JOIN instance i ON i.id = p.rep_instance WHERE p.patient_id = ? LIMIT 1`
 	case Study:
-		q = `SELECT i.attrs FROM study st JOIN instance i ON i.id = st.rep_instance WHERE st.study_instance_uid = ?`
+		q = `SELECT json_extract(i.attrs, '$."00080005".Value') FROM study st JOIN instance i ON i.id = st.rep_instance WHERE st.study_instance_uid = ?`
 	case Series:
-		q = `SELECT i.attrs FROM series se JOIN instance i ON i.id = se.rep_instance WHERE se.series_instance_uid = ?`
+		q = `SELECT json_extract(i.attrs, '$."00080005".Value') FROM series se JOIN instance i ON i.id = se.rep_instance WHERE se.series_instance_uid = ?`
 	case Image:
-		q = `SELECT i.attrs FROM instance i WHERE i.sop_instance_uid = ?`
+		q = `SELECT json_extract(i.attrs, '$."00080005".Value') FROM instance i WHERE i.sop_instance_uid = ?`
 	default:
 		return nil, fmt.Errorf("%w: unknown level %d", ErrInvalidQuery, level)
 	}
-	var attrs string
-	err := ix.reader.QueryRowContext(ctx, q, uid).Scan(&attrs)
+	// Only the value is taken out of the stored JSON, by SQLite: the
+	// attributes are not parsed whole for every match of a query.
+	var value sql.NullString
+	err := ix.reader.QueryRowContext(ctx, q, uid).Scan(&value)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s %s", ErrNotFound, level, uid)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("index: character set of %s %s: %w", level, uid, err)
 	}
-	var v struct {
-		SCS *struct {
-			Value []*string `json:"Value"`
-		} `json:"00080005"`
-	}
-	if err := json.Unmarshal([]byte(attrs), &v); err != nil {
-		return nil, fmt.Errorf("index: stored attributes of %s %s: %w", level, uid, err)
-	}
-	if v.SCS == nil || len(v.SCS.Value) == 0 {
+	if !value.Valid {
 		return nil, nil
 	}
-	terms := make([]string, len(v.SCS.Value))
-	for i, s := range v.SCS.Value {
-		if s != nil {
-			terms[i] = *s
+	var values []*string
+	if err := json.Unmarshal([]byte(value.String), &values); err != nil {
+		return nil, fmt.Errorf("index: stored character set of %s %s: %w", level, uid, err)
+	}
+	if len(values) == 0 {
+		return nil, nil
+	}
+	terms := make([]string, len(values))
+	for i, t := range values {
+		if t != nil {
+			terms[i] = *t
 		}
 	}
 	return terms, nil
