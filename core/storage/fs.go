@@ -27,6 +27,7 @@ const tempPrefix = ".put-"
 type FS struct {
 	id   string
 	root string
+	dirs dirSyncer // the syncs of the directories objects are renamed into
 }
 
 var _ Backend = (*FS)(nil)
@@ -99,7 +100,7 @@ func (b *FS) Put(ctx context.Context, key string, r io.Reader) (size int64, sum 
 	if err = os.Rename(tmp, p); err != nil {
 		return 0, "", err
 	}
-	if err = syncDir(dir); err != nil {
+	if err = b.dirs.sync(dir); err != nil {
 		return 0, "", err
 	}
 	return size, hex.EncodeToString(h.Sum(nil)), nil

@@ -77,7 +77,7 @@ func (b *FS) CommitStaged(ctx context.Context, path, key string) (err error) {
 	if err := os.Rename(path, p); err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return b.dirs.sync(dir)
 }
 
 // ClearStaged removes the staged files left in the root.
