@@ -63,6 +63,20 @@ defaults  prints the built-in configuration as HCL, every attribute with
 	return 2
 }
 
+// loadConfig returns the configuration of a command: the file at path read
+// with p, or config.Default() when path is empty. It prints the file's
+// diagnostics to stderr and returns false when any is an error.
+func loadConfig(p *config.Parser, path string) (*config.Config, bool) {
+	if path == "" {
+		return config.Default(), true
+	}
+	cfg, diags := p.Load(path)
+	if len(diags) != 0 {
+		config.WriteDiagnostics(stderr, diags, p.Files())
+	}
+	return cfg, !diags.HasErrors()
+}
+
 // validateConfigs loads each file, prints its diagnostics to stderr and a
 // line per valid file to stdout, and returns 1 if any file has an error.
 func validateConfigs(paths []string) int {

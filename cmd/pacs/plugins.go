@@ -154,17 +154,10 @@ check  starts every plugin, configures its instances and checks their
 		usage()
 		return 2
 	}
-	cfg := config.Default()
 	p := config.NewParser()
-	if *configPath != "" {
-		c, diags := p.Load(*configPath)
-		if len(diags) != 0 {
-			config.WriteDiagnostics(stderr, diags, p.Files())
-		}
-		if diags.HasErrors() {
-			return 1
-		}
-		cfg = c
+	cfg, ok := loadConfig(p, *configPath)
+	if !ok {
+		return 1
 	}
 	log := hclog.New(&hclog.LoggerOptions{Name: "pacs", Output: stderr, Level: hclog.Warn})
 	if args[0] == "check" {

@@ -183,18 +183,10 @@ options:
 // diagnostics and returns nil and the exit code: 1 for the file, 2 for a
 // flag.
 func loadServeConfig(f serveFlags) (*config.Config, int) {
-	cfg := config.Default()
-	if f.configPath != "" {
-		p := config.NewParser()
-		c, diags := p.Load(f.configPath)
-		if len(diags) != 0 {
-			config.WriteDiagnostics(stderr, diags, p.Files())
-		}
-		if diags.HasErrors() {
-			fmt.Fprintf(stderr, "pacs serve: %s has mistakes; not starting\n", f.configPath)
-			return nil, 1
-		}
-		cfg = c
+	cfg, ok := loadConfig(config.NewParser(), f.configPath)
+	if !ok {
+		fmt.Fprintf(stderr, "pacs serve: %s has mistakes; not starting\n", f.configPath)
+		return nil, 1
 	}
 	if err := applyServeFlags(cfg, f); err != nil {
 		fmt.Fprintf(stderr, "pacs serve: %v\n", err)

@@ -62,17 +62,10 @@ options:
 		fs.Usage()
 		return 2
 	}
-	cfg := config.Default()
 	p := config.NewParser()
-	if *configPath != "" {
-		c, diags := p.Load(*configPath)
-		if len(diags) != 0 {
-			config.WriteDiagnostics(stderr, diags, p.Files())
-		}
-		if diags.HasErrors() {
-			return 1
-		}
-		cfg = c
+	cfg, ok := loadConfig(p, *configPath)
+	if !ok {
+		return 1
 	}
 	if *dataDir != "" {
 		cfg.DataDir = *dataDir
