@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pacsforge/pacs/core/config"
 	"github.com/pacsforge/pacs/core/web"
 )
 
@@ -103,10 +102,7 @@ http {
 // running.
 func startPacs(t *testing.T, bin, cfgPath string, wrap ...string) *pacsProcess {
 	t.Helper()
-	c, diags := config.NewParser().Load(cfgPath)
-	if diags.HasErrors() {
-		t.Fatalf("test configuration: %v", diags)
-	}
+	c := loadSite(t, cfgPath)
 	_, port, _ := net.SplitHostPort(c.DICOM.Listen)
 	p := &pacsProcess{dataDir: c.DataDir, config: cfgPath, httpAddr: c.HTTP.Listen, log: &lockedBuffer{}, exited: make(chan struct{})}
 	p.dicomPort, _ = strconv.Atoi(port)

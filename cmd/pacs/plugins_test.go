@@ -21,6 +21,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// writeSite writes the configuration src into a temporary site.hcl and
+// returns its path.
 func writeSite(t *testing.T, src string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "site.hcl")
@@ -30,18 +32,38 @@ func writeSite(t *testing.T, src string) string {
 	return path
 }
 
-// TestPluginsCheckOutOfProcessFS starts the filesystem backend as a plugin
-// process served by the executable itself.
-func TestPluginsCheckOutOfProcessFS(t *testing.T) {
-	root := t.TempDir()
-	site := writeSite(t, `
-data_dir = "`+t.TempDir()+`"
+// writeFSSite writes a site whose data directory is dataDir and whose first
+// tier is the filesystem backend at root, served by a plugin process when
+// outOfProcess, and returns its path.
+func writeFSSite(t *testing.T, dataDir, root string, outOfProcess bool) string {
+	t.Helper()
+	plugin := ""
+	if outOfProcess {
+		plugin = "\n  out_of_process = true"
+	}
+	return writeSite(t, `
+data_dir = "`+dataDir+`"
 storage "hot" {
-  backend = "fs"
-  out_of_process = true
+  backend = "fs"`+plugin+`
   config { root = "`+root+`" }
 }
 `)
+}
+
+// loadSite parses the configuration at path, failing the test on an error.
+func loadSite(t *testing.T, path string) *config.Config {
+	t.Helper()
+	cfg, diags := config.NewParser().Load(path)
+	if diags.HasErrors() {
+		t.Fatalf("test configuration: %v", diags)
+	}
+	return cfg
+}
+
+// TestPluginsCheckOutOfProcessFS starts the filesystem backend as a plugin
+// process served by the executable itself.
+func TestPluginsCheckOutOfProcessFS(t *testing.T) {
+	site := writeFSSite(t, t.TempDir(), t.TempDir(), true)
 	code, out, errOut := runCmd(t, runPlugins, "check", "--config", site)
 	if code != 0 {
 		t.Fatalf("pacs plugins check = %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
@@ -87,19 +109,7 @@ plugin "third" {
 // archive still creates its data directory (index and spool) when absent.
 func TestOpenArchiveCreatesDataDir(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "not", "yet")
-	site := writeSite(t, `
-data_dir = "`+dataDir+`"
-storage "hot" {
-  backend = "fs"
-  out_of_process = true
-  config { root = "`+t.TempDir()+`" }
-}
-`)
-	p := config.NewParser()
-	cfg, diags := p.Load(site)
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	cfg := loadSite(t, writeFSSite(t, dataDir, t.TempDir(), true))
 	s, err := openArchive(context.Background(), cfg, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatalf("openArchive() error = %v", err)

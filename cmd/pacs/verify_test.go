@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/pacsforge/pacs/core/archive"
-	"github.com/pacsforge/pacs/core/config"
 	"github.com/pacsforge/pacs/core/dicom"
 	"github.com/pacsforge/pacs/core/dicom/part10"
 	"github.com/pacsforge/pacs/core/index"
@@ -22,10 +21,7 @@ import (
 // their locations.
 func storeFiles(t *testing.T, cfgPath string, n int) []index.Location {
 	t.Helper()
-	cfg, diags := config.NewParser().Load(cfgPath)
-	if diags.HasErrors() {
-		t.Fatalf("test configuration: %v", diags)
-	}
+	cfg := loadSite(t, cfgPath)
 	ctx := context.Background()
 	st, err := openArchive(ctx, cfg, hclog.NewNullLogger())
 	if err != nil {
@@ -69,14 +65,7 @@ func storeFiles(t *testing.T, cfgPath string, n int) []index.Location {
 // tampered one.
 func TestVerifyOutOfProcessFS(t *testing.T) {
 	root := t.TempDir()
-	site := writeSite(t, `
-data_dir = "`+t.TempDir()+`"
-storage "hot" {
-  backend = "fs"
-  out_of_process = true
-  config { root = "`+root+`" }
-}
-`)
+	site := writeFSSite(t, t.TempDir(), root, true)
 	locs := storeFiles(t, site, 4)
 	code, out, errOut := runCmd(t, runVerify, "--config", site)
 	if code != 0 || !strings.Contains(out, "4 instances, 4 objects checked: 0 missing, 0 size mismatches, 0 checksum mismatches, 0 orphans") {
@@ -183,13 +172,7 @@ storage "cold" {
 // TestVerifyQuickInProcess: --quick works on the filesystem in process too.
 func TestVerifyQuickInProcess(t *testing.T) {
 	root := t.TempDir()
-	site := writeSite(t, `
-data_dir = "`+t.TempDir()+`"
-storage "hot" {
-  backend = "fs"
-  config { root = "`+root+`" }
-}
-`)
+	site := writeFSSite(t, t.TempDir(), root, false)
 	locs := storeFiles(t, site, 2)
 	if err := os.Remove(filepath.Join(root, filepath.FromSlash(locs[1].Key))); err != nil {
 		t.Fatal(err)
