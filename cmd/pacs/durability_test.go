@@ -105,21 +105,36 @@ func ackedFiles(out string) []string {
 	return acked
 }
 
-// runStorescus runs one storescu -v per group of files concurrently
-// against port, sends on acks (without blocking) each time one reports a
-// successful store, and returns their outputs once they have all exited.
-func runStorescus(t *testing.T, port int, groups [][]sendable, acks chan<- struct{}) []string {
-	outs := make([]string, len(groups))
+// storescuRun is the result of one storescu process of runStorescus.
+type storescuRun struct {
+	out string
+	err error
+	// hung is set when the process was killed at its timeout.
+	hung bool
+}
+
+// runStorescus runs one storescu -v with the options opts per group of
+// files concurrently against port, each killed after timeout unless it is
+// 0, sends on acks (without blocking) each time one reports a successful
+// store, and returns their results once they have all exited. It reports
+// its own problems with t.Error, so that it may run in a goroutine.
+func runStorescus(t *testing.T, port int, opts []string, timeout time.Duration, groups [][]sendable, acks chan<- struct{}) []storescuRun {
+	runs := make([]storescuRun, len(groups))
 	var wg sync.WaitGroup
 	for i, g := range groups {
-		args := []string{"-v", "-aec", "FORGE", "127.0.0.1", strconv.Itoa(port)}
+		args := append(append([]string{"-v"}, opts...), "-aec", "FORGE", "127.0.0.1", strconv.Itoa(port))
 		for _, f := range g {
 			args = append(args, f.path)
 		}
-		cmd := exec.Command("storescu", args...)
+		ctx, cancel := context.WithCancel(context.Background())
+		if timeout > 0 {
+			ctx, cancel = context.WithTimeout(context.Background(), timeout)
+		}
+		cmd := exec.CommandContext(ctx, "storescu", args...)
 		peertest.SetNoDelay(cmd)
 		r, w, err := os.Pipe()
 		if err != nil {
+			cancel()
 			t.Error(err)
 			continue
 		}
@@ -127,6 +142,7 @@ func runStorescus(t *testing.T, port int, groups [][]sendable, acks chan<- struc
 		err = cmd.Start()
 		w.Close()
 		if err != nil {
+			cancel()
 			r.Close()
 			t.Error(err)
 			continue
@@ -134,6 +150,7 @@ func runStorescus(t *testing.T, port int, groups [][]sendable, acks chan<- struc
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer cancel()
 			defer r.Close()
 			var out strings.Builder
 			sc := bufio.NewScanner(r)
@@ -146,12 +163,12 @@ func runStorescus(t *testing.T, port int, groups [][]sendable, acks chan<- struc
 					}
 				}
 			}
-			cmd.Wait() // fails when the server is killed
-			outs[i] = out.String()
+			err := cmd.Wait() // fails when the server is killed
+			runs[i] = storescuRun{out: out.String(), err: err, hung: ctx.Err() != nil}
 		}()
 	}
 	wg.Wait()
-	return outs
+	return runs
 }
 
 // recoveredRE matches the log line of the archive's crash recovery.
@@ -204,26 +221,26 @@ func TestDurabilityKill(t *testing.T) {
 		target := rng.IntN(len(files) + 1)
 		delay := time.Duration(rng.Int64N(int64(maxKillJitter)))
 		acks := make(chan struct{}, len(files))
-		done := make(chan []string, 1)
-		go func() { done <- runStorescus(t, p.dicomPort, groups, acks) }()
-		var outs []string
+		done := make(chan []storescuRun, 1)
+		go func() { done <- runStorescus(t, p.dicomPort, nil, 0, groups, acks) }()
+		var runs []storescuRun
 	wait:
 		for seen := 0; seen < target; {
 			select {
 			case <-acks:
 				seen++
-			case outs = <-done:
+			case runs = <-done:
 				break wait
 			}
 		}
 		time.Sleep(delay)
 		p.kill()
-		if outs == nil {
-			outs = <-done
+		if runs == nil {
+			runs = <-done
 		}
 		n := 0
-		for _, out := range outs {
-			for _, path := range ackedFiles(out) {
+		for _, r := range runs {
+			for _, path := range ackedFiles(r.out) {
 				f, ok := sent[path]
 				if !ok {
 					t.Fatalf("storescu acknowledged a file not sent: %q", path)

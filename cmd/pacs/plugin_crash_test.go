@@ -16,7 +16,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -133,65 +132,9 @@ func storeOutcomes(out string) []storeOutcome {
 	return res
 }
 
-// storescuRun is the result of one storescu process.
-type storescuRun struct {
-	out string
-	err error
-	// hung is set when the process was killed at crashStorescuTimeout.
-	hung bool
-}
-
-// runBoundedStorescus runs one storescu -v per group of files concurrently
-// against port, each killed after crashStorescuTimeout, sends on acks
-// (without blocking) each time one reports a successful store, and returns
-// their results once they have all exited.
-func runBoundedStorescus(t *testing.T, port int, groups [][]sendable, acks chan<- struct{}) []storescuRun {
-	runs := make([]storescuRun, len(groups))
-	var wg sync.WaitGroup
-	for i, g := range groups {
-		args := []string{"-v", "-nh", "-td", crashDIMSETimeout, "-aec", "FORGE", "127.0.0.1", strconv.Itoa(port)}
-		for _, f := range g {
-			args = append(args, f.path)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), crashStorescuTimeout)
-		cmd := exec.CommandContext(ctx, "storescu", args...)
-		peertest.SetNoDelay(cmd)
-		r, w, err := os.Pipe()
-		if err != nil {
-			cancel()
-			t.Fatal(err)
-		}
-		cmd.Stdout, cmd.Stderr = w, w
-		err = cmd.Start()
-		w.Close()
-		if err != nil {
-			cancel()
-			r.Close()
-			t.Fatal(err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer cancel()
-			defer r.Close()
-			var out strings.Builder
-			sc := bufio.NewScanner(r)
-			for sc.Scan() {
-				out.WriteString(sc.Text() + "\n")
-				if strings.Contains(sc.Text(), "Received Store Response (Success)") {
-					select {
-					case acks <- struct{}{}:
-					default:
-					}
-				}
-			}
-			err := cmd.Wait()
-			runs[i] = storescuRun{out: out.String(), err: err, hung: ctx.Err() != nil}
-		}()
-	}
-	wg.Wait()
-	return runs
-}
+// crashStorescuOptions are the storescu options of the crash tests: no
+// hostname lookup and crashDIMSETimeout.
+var crashStorescuOptions = []string{"-nh", "-td", crashDIMSETimeout}
 
 // splitGroups cuts files into n groups of equal size.
 func splitGroups(files []sendable, n int) [][]sendable {
@@ -431,7 +374,9 @@ func crashScenario(t *testing.T, callTimeout, wantLog string, fault func(t *test
 	files := syntheticCopies(t, src, corpus, "a", clients*perClient)
 	acks := make(chan struct{}, len(files))
 	done := make(chan []storescuRun, 1)
-	go func() { done <- runBoundedStorescus(t, p.dicomPort, splitGroups(files, clients), acks) }()
+	go func() {
+		done <- runStorescus(t, p.dicomPort, crashStorescuOptions, crashStorescuTimeout, splitGroups(files, clients), acks)
+	}()
 	var runs []storescuRun
 wait:
 	for seen := 0; seen < killAfter; {
@@ -472,7 +417,7 @@ wait:
 	}
 
 	again := syntheticCopies(t, src, corpus, "b", clients*afterAll)
-	second := collect(t, again, runBoundedStorescus(t, p.dicomPort, splitGroups(again, clients), make(chan struct{}, len(again))))
+	second := collect(t, again, runStorescus(t, p.dicomPort, crashStorescuOptions, crashStorescuTimeout, splitGroups(again, clients), make(chan struct{}, len(again))))
 	t.Logf("second batch of %d after the restart: %s", len(again), second)
 	if len(second.acked) != len(again) {
 		t.Errorf("after the restart: %s, want every store acknowledged", second)
