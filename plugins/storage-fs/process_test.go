@@ -37,18 +37,19 @@ func buildPlugin(t *testing.T) string {
 	return bin
 }
 
-// TestConformanceProcess runs the storage suite against the plugin
-// executable, launched as the archive launches plugins (go-plugin, gRPC,
-// AutoMTLS), one configured instance per subtest.
-func TestConformanceProcess(t *testing.T) {
-	bin := buildPlugin(t)
+// startPlugin launches the plugin executable bin as the archive launches
+// plugins (go-plugin, gRPC, AutoMTLS), its log at level, and returns its
+// client and the process's go-plugin client; it is killed at the end of the
+// test.
+func startPlugin(t *testing.T, bin string, level hclog.Level) (*rpc.Client, *goplugin.Client) {
+	t.Helper()
 	gc := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  rpc.Handshake,
 		VersionedPlugins: rpc.VersionedPlugins(),
 		Cmd:              exec.Command(bin),
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
 		AutoMTLS:         true,
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "storage-fs", Output: hclog.DefaultOutput, Level: hclog.Warn}),
+		Logger:           hclog.New(&hclog.LoggerOptions{Name: "storage-fs", Output: hclog.DefaultOutput, Level: level}),
 	})
 	t.Cleanup(gc.Kill)
 	cp, err := gc.Client()
@@ -59,7 +60,15 @@ func TestConformanceProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := raw.(*rpc.Client)
+	return raw.(*rpc.Client), gc
+}
+
+// TestConformanceProcess runs the storage suite against the plugin
+// executable, launched as the archive launches plugins (go-plugin, gRPC,
+// AutoMTLS), one configured instance per subtest.
+func TestConformanceProcess(t *testing.T) {
+	bin := buildPlugin(t)
+	c, _ := startPlugin(t, bin, hclog.Warn)
 	info, err := c.Info(t.Context())
 	if err != nil || info.Name != "storage-fs" || !info.Serves(sdk.KindStorage) {
 		t.Fatalf("Info() = %+v, %v", info, err)
@@ -97,24 +106,7 @@ func TestStartedByHand(t *testing.T) {
 // (core/storage.FS.RemoveTemp) removes.
 func TestKilledMidPut(t *testing.T) {
 	bin := buildPlugin(t)
-	gc := goplugin.NewClient(&goplugin.ClientConfig{
-		HandshakeConfig:  rpc.Handshake,
-		VersionedPlugins: rpc.VersionedPlugins(),
-		Cmd:              exec.Command(bin),
-		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "storage-fs", Output: hclog.DefaultOutput, Level: hclog.Error}),
-	})
-	t.Cleanup(gc.Kill)
-	cp, err := gc.Client()
-	if err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	raw, err := cp.Dispense(rpc.PluginName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := raw.(*rpc.Client)
+	c, gc := startPlugin(t, bin, hclog.Error)
 	root := t.TempDir()
 	if err := c.Configure(t.Context(), sdk.KindStorage, "fs", cty.ObjectVal(map[string]cty.Value{"root": cty.StringVal(root)})); err != nil {
 		t.Fatal(err)
