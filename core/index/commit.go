@@ -61,6 +61,7 @@ func noSpace(err error) error {
 // and commits each batch in one transaction, until Close.
 func (ix *Index) commitLoop() {
 	defer close(ix.done)
+	defer ix.stmts.close()
 	batch := make([]*op, 0, ix.opt.MaxBatch)
 	for {
 		batch = batch[:0]
@@ -143,6 +144,9 @@ func (ix *Index) commitBatch(batch []*op) {
 		return
 	}
 	w := &writeTx{ctx: ctx, ix: ix, tx: tx, stmts: make(map[string]*sql.Stmt)}
+	// Statements first used in this batch were prepared inside it; prepare
+	// them on the writer for the batches that follow, whatever the outcome.
+	defer ix.stmts.promote(ctx, ix.writer, w)
 	for _, o := range batch {
 		if err := o.ctx.Err(); err != nil {
 			o.err = context.Cause(o.ctx)
@@ -174,24 +178,34 @@ func (ix *Index) commitBatch(batch []*op) {
 	ix.writes.Add(int64(len(batch)))
 }
 
-// writeTx is the transaction of one batch, with statements prepared once on
-// the writer connection and bound to the transaction on first use.
+// writeTx is the transaction of one batch, with the writer's cached
+// statements bound to it on first use.
 type writeTx struct {
 	ctx   context.Context
 	ix    *Index
 	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
+	stmts map[string]*sql.Stmt // bound to tx, closed with it
+	fresh []string             // queries not in the writer's cache yet
 }
 
 func (w *writeTx) stmt(q string) (*sql.Stmt, error) {
 	if s, ok := w.stmts[q]; ok {
 		return s, nil
 	}
-	// Prepared once per batch: the writer's only connection is held by the
-	// transaction, so nothing can be prepared outside it.
-	s, err := w.tx.PrepareContext(w.ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("index: prepare %q: %w", firstWords(q), err)
+	var s *sql.Stmt
+	if c, ok := w.ix.stmts.m[q]; ok {
+		// Already prepared on the writer's connection: binding it to the
+		// transaction prepares nothing.
+		s = w.tx.StmtContext(w.ctx, c)
+	} else {
+		// The writer's only connection is held by the transaction, so a
+		// statement not cached yet is prepared inside it, this once.
+		var err error
+		if s, err = w.tx.PrepareContext(w.ctx, q); err != nil {
+			return nil, fmt.Errorf("index: prepare %q: %w", firstWords(q), err)
+		}
+		w.fresh = append(w.fresh, q)
+		w.ix.stmts.misses++
 	}
 	w.stmts[q] = s
 	return s, nil
@@ -201,6 +215,43 @@ func (w *writeTx) closeStmts() {
 	for _, s := range w.stmts {
 		s.Close()
 	}
+	clear(w.stmts)
+}
+
+// stmtCache holds the writer's statements, prepared on its one connection and
+// kept across batches (a transaction's rollback does not affect them). Only
+// the committer goroutine uses it.
+type stmtCache struct {
+	m      map[string]*sql.Stmt // by query text
+	misses int64                // statements prepared inside a batch
+}
+
+// promote prepares on db, outside any transaction, the statements that w
+// prepared for itself. A statement that fails to prepare is left out: the next
+// batch that needs it prepares it again.
+func (c *stmtCache) promote(ctx context.Context, db *sql.DB, w *writeTx) {
+	w.closeStmts()
+	for _, q := range w.fresh {
+		if _, ok := c.m[q]; ok {
+			continue
+		}
+		s, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			continue
+		}
+		if c.m == nil {
+			c.m = make(map[string]*sql.Stmt)
+		}
+		c.m[q] = s
+	}
+}
+
+// close closes every cached statement.
+func (c *stmtCache) close() {
+	for _, s := range c.m {
+		s.Close()
+	}
+	clear(c.m)
 }
 
 // exec runs a statement and returns the number of rows it changed.

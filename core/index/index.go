@@ -65,8 +65,9 @@ type Options struct {
 type Index struct {
 	path   string
 	opt    Options
-	writer *sql.DB // one connection, used by the committer only
-	reader *sql.DB // read-only pool
+	writer *sql.DB   // one connection, used by the committer only
+	stmts  stmtCache // the writer's prepared statements, the committer's own
+	reader *sql.DB   // read-only pool
 
 	queue   chan *op
 	stop    chan struct{} // closed by Close
