@@ -147,23 +147,35 @@ func (ix *Index) commitBatch(batch []*op) {
 	// Statements first used in this batch were prepared inside it; prepare
 	// them on the writer for the batches that follow, whatever the outcome.
 	defer ix.stmts.promote(ctx, ix.writer, w)
+	// A batch of one write needs no savepoint: if the write fails, the
+	// transaction is rolled back instead, which leaves the same database.
+	alone := len(batch) == 1
 	for _, o := range batch {
 		if err := o.ctx.Err(); err != nil {
 			o.err = context.Cause(o.ctx)
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT op`); err != nil {
+		if alone {
+			if o.err = o.run(w); o.err != nil {
+				tx.Rollback()
+				ix.batches.Add(1)
+				ix.writes.Add(1)
+				return
+			}
+			continue
+		}
+		if _, err := w.exec(`SAVEPOINT op`); err != nil {
 			o.err = fmt.Errorf("index: savepoint: %w", err)
 			continue
 		}
 		if o.err = o.run(w); o.err != nil {
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT op`); err != nil {
+			if _, err := w.exec(`ROLLBACK TO SAVEPOINT op`); err != nil {
 				tx.Rollback()
 				fail(fmt.Errorf("index: roll back a failed write: %w", err))
 				return
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT op`); err != nil {
+		if _, err := w.exec(`RELEASE SAVEPOINT op`); err != nil {
 			tx.Rollback()
 			fail(fmt.Errorf("index: release savepoint: %w", err))
 			return

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/pacsforge/pacs/core/dicom"
 )
 
 // TestStatementsPreparedOnce checks that the writer prepares a statement in
@@ -55,5 +57,33 @@ func TestStatementsPreparedOnce(t *testing.T) {
 	}
 	if len(ix.stmts.m) != 0 {
 		t.Errorf("cached statements after Close = %d, want 0", len(ix.stmts.m))
+	}
+}
+
+// TestFailedWriteAloneLeavesNothing checks that a write committed alone
+// (without a savepoint) that fails after inserting rows leaves none of them.
+func TestFailedWriteAloneLeavesNothing(t *testing.T) {
+	ctx := context.Background()
+	ix := openTest(t, Options{})
+	if _, err := ix.Add(ctx, record(smallInstance(t, 1, 1, 1, 1), 1)); err != nil {
+		t.Fatal(err)
+	}
+	// Series 1.2.3.1.1.1 under a new patient and study: the patient and study
+	// rows are inserted before the series is found in another study.
+	ds := smallInstance(t, 2, 2, 2, 2)
+	mustSet(t, ds, dicom.SeriesInstanceUID, "1.2.3.1.1.1")
+	if _, err := ix.Add(ctx, record(ds, 2)); !errors.Is(err, ErrInvalidRecord) {
+		t.Fatalf("Add() of a series in another study error = %v, want ErrInvalidRecord", err)
+	}
+	for _, tbl := range []string{"patient", "study", "series", "instance"} {
+		if got := count(t, ix, tbl); got != 1 {
+			t.Errorf("%s rows = %d, want 1", tbl, got)
+		}
+	}
+	if _, err := ix.Add(ctx, record(smallInstance(t, 2, 2, 2, 3), 3)); err != nil {
+		t.Fatalf("Add() after a failed write error = %v", err)
+	}
+	if got := count(t, ix, "instance"); got != 2 {
+		t.Errorf("instances = %d, want 2", got)
 	}
 }
