@@ -90,6 +90,10 @@ func (ix *Index) commitLoop() {
 		}
 		batch = ix.fill(batch)
 		ix.commitBatch(batch)
+		if ix.sinceOptimize += len(batch); ix.sinceOptimize >= optimizeEvery {
+			ix.sinceOptimize = 0
+			optimize(context.Background(), ix.writer, false)
+		}
 	}
 }
 

@@ -77,6 +77,9 @@ type Index struct {
 
 	batches atomic.Int64 // transactions committed by the committer
 	writes  atomic.Int64 // operations in them
+	// sinceOptimize counts the writes since the last planner statistics
+	// update; the committer's own.
+	sinceOptimize int
 }
 
 // Stats are counters of an Index since Open.
@@ -135,6 +138,7 @@ func Open(ctx context.Context, path string, opt Options) (*Index, error) {
 		w.Close()
 		return nil, err
 	}
+	optimize(ctx, w, true)
 	r, err := sql.Open("sqlite", dsn(path, opt, false))
 	if err != nil {
 		w.Close()

@@ -1,0 +1,35 @@
+package index
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// Planner statistics: SQLite chooses among the match columns' indexes by
+// the statistics of ANALYZE; without them a query combining, say, a name
+// wildcard and a date range can start from the wrong index and read every
+// study of the date range (3.5 ms instead of 0.24 ms at 1,000,000
+// instances). PRAGMA optimize gathers them where the tables changed enough,
+// sampling at most analysisLimit rows per index so that it stays cheap on
+// any size of database.
+const (
+	// analysisLimit bounds the rows ANALYZE reads per index.
+	analysisLimit = 1000
+	// optimizeEvery is the number of writes between two PRAGMA optimize
+	// runs of the committer.
+	optimizeEvery = 20000
+)
+
+// optimize updates the planner statistics where needed (at Open, with the
+// flag that also analyses tables never analysed, and then every
+// optimizeEvery writes). A failure is not an error of the index: queries
+// still work, perhaps with worse plans.
+func optimize(ctx context.Context, w *sql.DB, atOpen bool) {
+	pragma := "PRAGMA optimize"
+	if atOpen {
+		pragma = "PRAGMA optimize=0x10002"
+	}
+	w.ExecContext(ctx, fmt.Sprintf("PRAGMA analysis_limit=%d", analysisLimit))
+	w.ExecContext(ctx, pragma)
+}
