@@ -53,3 +53,21 @@ type ListPage struct {
 // block), named instance, with its decoded config. It is called once per
 // instance, at start-up or after a restart of the plugin process.
 type StorageFactory[C any] func(ctx context.Context, instance string, cfg *C) (Storage, error)
+
+// LocalStager is implemented by a Storage whose objects are files on the
+// archive's own machine (the filesystem backend run as a plugin): the
+// archive writes an incoming object straight into a staged file and the
+// storage commits it under its key, so the bytes never cross the plugin
+// connection and are written once. It is optional: the archive uses Put
+// with any other Storage.
+type LocalStager interface {
+	// StageLocal creates an empty staged file, which the archive may
+	// write, and returns its absolute path. Listings never show it.
+	StageLocal(ctx context.Context) (string, error)
+	// CommitLocal makes the staged file at path (written and closed by the
+	// archive) the object under key, durably (sync, rename, sync of the
+	// key's directory), replacing an object there. A path that is not one
+	// of this storage's staged files is refused. On error the file may
+	// remain: the archive removes it.
+	CommitLocal(ctx context.Context, path, key string) error
+}

@@ -352,8 +352,12 @@ func (a *Archive) spool(req StoreRequest, syntax codec.Syntax, data io.Reader) (
 	var f *os.File
 	if a.stager != nil {
 		f, err = a.stager.Stage()
-		sp.staged = true
-	} else {
+		sp.staged = err == nil
+		if errors.Is(err, errors.ErrUnsupported) {
+			err = nil // a backend that cannot stage now: spooled and put
+		}
+	}
+	if f == nil && err == nil {
 		f, err = os.CreateTemp(a.opt.SpoolDir, "store-*.dcm")
 	}
 	if err != nil {

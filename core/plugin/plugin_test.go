@@ -139,6 +139,12 @@ func TestStorageThroughPlugin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A storage that cannot stage local files says so, once asked.
+	for range 2 {
+		if f, err := b.(storage.Stager).Stage(); !errors.Is(err, errors.ErrUnsupported) {
+			t.Errorf("Stage() on an in-memory plugin storage = %v, %v; want errors.ErrUnsupported", f, err)
+		}
+	}
 	if b.ID() != "mem" {
 		t.Errorf("ID() = %q", b.ID())
 	}

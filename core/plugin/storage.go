@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pacsforge/pacs/core/storage"
 	"github.com/pacsforge/pacs/sdk"
@@ -17,6 +18,7 @@ import (
 type storageBackend struct {
 	s        *supervisor
 	instance string
+	noStage  atomic.Bool // the plugin cannot stage local files (see Stage)
 }
 
 var (

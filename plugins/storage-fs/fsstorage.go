@@ -56,6 +56,11 @@ func New(ctx context.Context, instance string, cfg *Config) (sdk.Storage, error)
 	if err != nil {
 		return nil, &sdk.ConfigError{Path: "root", Message: err.Error()}
 	}
+	// Staged files left by an archive that stopped (or by this process,
+	// killed) before committing them are never committed now.
+	if _, err := b.ClearStaged(); err != nil {
+		return nil, mapErr(err)
+	}
 	return &Storage{fs: b}, nil
 }
 

@@ -1442,6 +1442,190 @@ func (x *HealthResponse) GetDetail() string {
 	return ""
 }
 
+type StageLocalRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Instance      string                 `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StageLocalRequest) Reset() {
+	*x = StageLocalRequest{}
+	mi := &file_plugin_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StageLocalRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StageLocalRequest) ProtoMessage() {}
+
+func (x *StageLocalRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StageLocalRequest.ProtoReflect.Descriptor instead.
+func (*StageLocalRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *StageLocalRequest) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+type StageLocalResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StageLocalResponse) Reset() {
+	*x = StageLocalResponse{}
+	mi := &file_plugin_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StageLocalResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StageLocalResponse) ProtoMessage() {}
+
+func (x *StageLocalResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StageLocalResponse.ProtoReflect.Descriptor instead.
+func (*StageLocalResponse) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *StageLocalResponse) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+type CommitLocalRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Instance      string                 `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	Path          string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	Key           string                 `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommitLocalRequest) Reset() {
+	*x = CommitLocalRequest{}
+	mi := &file_plugin_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommitLocalRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommitLocalRequest) ProtoMessage() {}
+
+func (x *CommitLocalRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommitLocalRequest.ProtoReflect.Descriptor instead.
+func (*CommitLocalRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *CommitLocalRequest) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+func (x *CommitLocalRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *CommitLocalRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+type CommitLocalResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommitLocalResponse) Reset() {
+	*x = CommitLocalResponse{}
+	mi := &file_plugin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommitLocalResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommitLocalResponse) ProtoMessage() {}
+
+func (x *CommitLocalResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommitLocalResponse.ProtoReflect.Descriptor instead.
+func (*CommitLocalResponse) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{22}
+}
+
 type PutHeader struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Instance string                 `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
@@ -1454,7 +1638,7 @@ type PutHeader struct {
 
 func (x *PutHeader) Reset() {
 	*x = PutHeader{}
-	mi := &file_plugin_proto_msgTypes[19]
+	mi := &file_plugin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1466,7 +1650,7 @@ func (x *PutHeader) String() string {
 func (*PutHeader) ProtoMessage() {}
 
 func (x *PutHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[19]
+	mi := &file_plugin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1479,7 +1663,7 @@ func (x *PutHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutHeader.ProtoReflect.Descriptor instead.
 func (*PutHeader) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{19}
+	return file_plugin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PutHeader) GetInstance() string {
@@ -1514,7 +1698,7 @@ type PutTrailer struct {
 
 func (x *PutTrailer) Reset() {
 	*x = PutTrailer{}
-	mi := &file_plugin_proto_msgTypes[20]
+	mi := &file_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1526,7 +1710,7 @@ func (x *PutTrailer) String() string {
 func (*PutTrailer) ProtoMessage() {}
 
 func (x *PutTrailer) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[20]
+	mi := &file_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1539,7 +1723,7 @@ func (x *PutTrailer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutTrailer.ProtoReflect.Descriptor instead.
 func (*PutTrailer) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{20}
+	return file_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *PutTrailer) GetSize() int64 {
@@ -1570,7 +1754,7 @@ type PutRequest struct {
 
 func (x *PutRequest) Reset() {
 	*x = PutRequest{}
-	mi := &file_plugin_proto_msgTypes[21]
+	mi := &file_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1582,7 +1766,7 @@ func (x *PutRequest) String() string {
 func (*PutRequest) ProtoMessage() {}
 
 func (x *PutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[21]
+	mi := &file_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1595,7 +1779,7 @@ func (x *PutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutRequest.ProtoReflect.Descriptor instead.
 func (*PutRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{21}
+	return file_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *PutRequest) GetMsg() isPutRequest_Msg {
@@ -1663,7 +1847,7 @@ type PutResponse struct {
 
 func (x *PutResponse) Reset() {
 	*x = PutResponse{}
-	mi := &file_plugin_proto_msgTypes[22]
+	mi := &file_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1675,7 +1859,7 @@ func (x *PutResponse) String() string {
 func (*PutResponse) ProtoMessage() {}
 
 func (x *PutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[22]
+	mi := &file_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1688,7 +1872,7 @@ func (x *PutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutResponse.ProtoReflect.Descriptor instead.
 func (*PutResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{22}
+	return file_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *PutResponse) GetInfo() *ObjectInfo {
@@ -1711,7 +1895,7 @@ type ObjectInfo struct {
 
 func (x *ObjectInfo) Reset() {
 	*x = ObjectInfo{}
-	mi := &file_plugin_proto_msgTypes[23]
+	mi := &file_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1723,7 +1907,7 @@ func (x *ObjectInfo) String() string {
 func (*ObjectInfo) ProtoMessage() {}
 
 func (x *ObjectInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[23]
+	mi := &file_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1736,7 +1920,7 @@ func (x *ObjectInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObjectInfo.ProtoReflect.Descriptor instead.
 func (*ObjectInfo) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{23}
+	return file_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ObjectInfo) GetKey() string {
@@ -1780,7 +1964,7 @@ type GetRequest struct {
 
 func (x *GetRequest) Reset() {
 	*x = GetRequest{}
-	mi := &file_plugin_proto_msgTypes[24]
+	mi := &file_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1792,7 +1976,7 @@ func (x *GetRequest) String() string {
 func (*GetRequest) ProtoMessage() {}
 
 func (x *GetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[24]
+	mi := &file_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1805,7 +1989,7 @@ func (x *GetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequest.ProtoReflect.Descriptor instead.
 func (*GetRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{24}
+	return file_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetRequest) GetInstance() string {
@@ -1845,7 +2029,7 @@ type GetHeader struct {
 
 func (x *GetHeader) Reset() {
 	*x = GetHeader{}
-	mi := &file_plugin_proto_msgTypes[25]
+	mi := &file_plugin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1857,7 +2041,7 @@ func (x *GetHeader) String() string {
 func (*GetHeader) ProtoMessage() {}
 
 func (x *GetHeader) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[25]
+	mi := &file_plugin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1870,7 +2054,7 @@ func (x *GetHeader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHeader.ProtoReflect.Descriptor instead.
 func (*GetHeader) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{25}
+	return file_plugin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetHeader) GetKey() string {
@@ -1893,7 +2077,7 @@ type GetResponse struct {
 
 func (x *GetResponse) Reset() {
 	*x = GetResponse{}
-	mi := &file_plugin_proto_msgTypes[26]
+	mi := &file_plugin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1905,7 +2089,7 @@ func (x *GetResponse) String() string {
 func (*GetResponse) ProtoMessage() {}
 
 func (x *GetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[26]
+	mi := &file_plugin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1918,7 +2102,7 @@ func (x *GetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResponse.ProtoReflect.Descriptor instead.
 func (*GetResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{26}
+	return file_plugin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetResponse) GetMsg() isGetResponse_Msg {
@@ -1972,7 +2156,7 @@ type StatRequest struct {
 
 func (x *StatRequest) Reset() {
 	*x = StatRequest{}
-	mi := &file_plugin_proto_msgTypes[27]
+	mi := &file_plugin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1984,7 +2168,7 @@ func (x *StatRequest) String() string {
 func (*StatRequest) ProtoMessage() {}
 
 func (x *StatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[27]
+	mi := &file_plugin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1997,7 +2181,7 @@ func (x *StatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatRequest.ProtoReflect.Descriptor instead.
 func (*StatRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{27}
+	return file_plugin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *StatRequest) GetInstance() string {
@@ -2024,7 +2208,7 @@ type DeleteRequest struct {
 
 func (x *DeleteRequest) Reset() {
 	*x = DeleteRequest{}
-	mi := &file_plugin_proto_msgTypes[28]
+	mi := &file_plugin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2036,7 +2220,7 @@ func (x *DeleteRequest) String() string {
 func (*DeleteRequest) ProtoMessage() {}
 
 func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[28]
+	mi := &file_plugin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2049,7 +2233,7 @@ func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{28}
+	return file_plugin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *DeleteRequest) GetInstance() string {
@@ -2074,7 +2258,7 @@ type DeleteResponse struct {
 
 func (x *DeleteResponse) Reset() {
 	*x = DeleteResponse{}
-	mi := &file_plugin_proto_msgTypes[29]
+	mi := &file_plugin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2086,7 +2270,7 @@ func (x *DeleteResponse) String() string {
 func (*DeleteResponse) ProtoMessage() {}
 
 func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[29]
+	mi := &file_plugin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2099,7 +2283,7 @@ func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteResponse.ProtoReflect.Descriptor instead.
 func (*DeleteResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{29}
+	return file_plugin_proto_rawDescGZIP(), []int{33}
 }
 
 type ListRequest struct {
@@ -2114,7 +2298,7 @@ type ListRequest struct {
 
 func (x *ListRequest) Reset() {
 	*x = ListRequest{}
-	mi := &file_plugin_proto_msgTypes[30]
+	mi := &file_plugin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2126,7 +2310,7 @@ func (x *ListRequest) String() string {
 func (*ListRequest) ProtoMessage() {}
 
 func (x *ListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[30]
+	mi := &file_plugin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2139,7 +2323,7 @@ func (x *ListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequest.ProtoReflect.Descriptor instead.
 func (*ListRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{30}
+	return file_plugin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListRequest) GetInstance() string {
@@ -2180,7 +2364,7 @@ type ListResponse struct {
 
 func (x *ListResponse) Reset() {
 	*x = ListResponse{}
-	mi := &file_plugin_proto_msgTypes[31]
+	mi := &file_plugin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2192,7 +2376,7 @@ func (x *ListResponse) String() string {
 func (*ListResponse) ProtoMessage() {}
 
 func (x *ListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[31]
+	mi := &file_plugin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2205,7 +2389,7 @@ func (x *ListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResponse.ProtoReflect.Descriptor instead.
 func (*ListResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{31}
+	return file_plugin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListResponse) GetObjects() []*ObjectInfo {
@@ -2243,7 +2427,7 @@ type HandleRequest struct {
 
 func (x *HandleRequest) Reset() {
 	*x = HandleRequest{}
-	mi := &file_plugin_proto_msgTypes[32]
+	mi := &file_plugin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2255,7 +2439,7 @@ func (x *HandleRequest) String() string {
 func (*HandleRequest) ProtoMessage() {}
 
 func (x *HandleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[32]
+	mi := &file_plugin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2268,7 +2452,7 @@ func (x *HandleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandleRequest.ProtoReflect.Descriptor instead.
 func (*HandleRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{32}
+	return file_plugin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *HandleRequest) GetInstance() string {
@@ -2368,7 +2552,7 @@ type Edit struct {
 
 func (x *Edit) Reset() {
 	*x = Edit{}
-	mi := &file_plugin_proto_msgTypes[33]
+	mi := &file_plugin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2380,7 +2564,7 @@ func (x *Edit) String() string {
 func (*Edit) ProtoMessage() {}
 
 func (x *Edit) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[33]
+	mi := &file_plugin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2393,7 +2577,7 @@ func (x *Edit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Edit.ProtoReflect.Descriptor instead.
 func (*Edit) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{33}
+	return file_plugin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Edit) GetPath() string {
@@ -2440,7 +2624,7 @@ type HandleResponse struct {
 
 func (x *HandleResponse) Reset() {
 	*x = HandleResponse{}
-	mi := &file_plugin_proto_msgTypes[34]
+	mi := &file_plugin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2452,7 +2636,7 @@ func (x *HandleResponse) String() string {
 func (*HandleResponse) ProtoMessage() {}
 
 func (x *HandleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[34]
+	mi := &file_plugin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2465,7 +2649,7 @@ func (x *HandleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandleResponse.ProtoReflect.Descriptor instead.
 func (*HandleResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{34}
+	return file_plugin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *HandleResponse) GetAction() Action {
@@ -2522,7 +2706,7 @@ type RunRequest struct {
 
 func (x *RunRequest) Reset() {
 	*x = RunRequest{}
-	mi := &file_plugin_proto_msgTypes[35]
+	mi := &file_plugin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2534,7 +2718,7 @@ func (x *RunRequest) String() string {
 func (*RunRequest) ProtoMessage() {}
 
 func (x *RunRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[35]
+	mi := &file_plugin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2547,7 +2731,7 @@ func (x *RunRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunRequest.ProtoReflect.Descriptor instead.
 func (*RunRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{35}
+	return file_plugin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RunRequest) GetInstance() string {
@@ -2589,7 +2773,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_plugin_proto_msgTypes[36]
+	mi := &file_plugin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2601,7 +2785,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[36]
+	mi := &file_plugin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2614,7 +2798,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{36}
+	return file_plugin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Progress) GetDone() int64 {
@@ -2647,7 +2831,7 @@ type RunResult struct {
 
 func (x *RunResult) Reset() {
 	*x = RunResult{}
-	mi := &file_plugin_proto_msgTypes[37]
+	mi := &file_plugin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2659,7 +2843,7 @@ func (x *RunResult) String() string {
 func (*RunResult) ProtoMessage() {}
 
 func (x *RunResult) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[37]
+	mi := &file_plugin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2672,7 +2856,7 @@ func (x *RunResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunResult.ProtoReflect.Descriptor instead.
 func (*RunResult) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{37}
+	return file_plugin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RunResult) GetSummary() string {
@@ -2695,7 +2879,7 @@ type RunEvent struct {
 
 func (x *RunEvent) Reset() {
 	*x = RunEvent{}
-	mi := &file_plugin_proto_msgTypes[38]
+	mi := &file_plugin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2707,7 +2891,7 @@ func (x *RunEvent) String() string {
 func (*RunEvent) ProtoMessage() {}
 
 func (x *RunEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[38]
+	mi := &file_plugin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2720,7 +2904,7 @@ func (x *RunEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunEvent.ProtoReflect.Descriptor instead.
 func (*RunEvent) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{38}
+	return file_plugin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *RunEvent) GetMsg() isRunEvent_Msg {
@@ -2773,7 +2957,7 @@ type ReadInstanceRequest struct {
 
 func (x *ReadInstanceRequest) Reset() {
 	*x = ReadInstanceRequest{}
-	mi := &file_plugin_proto_msgTypes[39]
+	mi := &file_plugin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2785,7 +2969,7 @@ func (x *ReadInstanceRequest) String() string {
 func (*ReadInstanceRequest) ProtoMessage() {}
 
 func (x *ReadInstanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[39]
+	mi := &file_plugin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2798,7 +2982,7 @@ func (x *ReadInstanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadInstanceRequest.ProtoReflect.Descriptor instead.
 func (*ReadInstanceRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{39}
+	return file_plugin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ReadInstanceRequest) GetSopInstanceUid() string {
@@ -2817,7 +3001,7 @@ type ReadInstanceChunk struct {
 
 func (x *ReadInstanceChunk) Reset() {
 	*x = ReadInstanceChunk{}
-	mi := &file_plugin_proto_msgTypes[40]
+	mi := &file_plugin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2829,7 +3013,7 @@ func (x *ReadInstanceChunk) String() string {
 func (*ReadInstanceChunk) ProtoMessage() {}
 
 func (x *ReadInstanceChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[40]
+	mi := &file_plugin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2842,7 +3026,7 @@ func (x *ReadInstanceChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadInstanceChunk.ProtoReflect.Descriptor instead.
 func (*ReadInstanceChunk) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{40}
+	return file_plugin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ReadInstanceChunk) GetChunk() []byte {
@@ -2865,7 +3049,7 @@ type QueryIndexRequest struct {
 
 func (x *QueryIndexRequest) Reset() {
 	*x = QueryIndexRequest{}
-	mi := &file_plugin_proto_msgTypes[41]
+	mi := &file_plugin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2877,7 +3061,7 @@ func (x *QueryIndexRequest) String() string {
 func (*QueryIndexRequest) ProtoMessage() {}
 
 func (x *QueryIndexRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[41]
+	mi := &file_plugin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2890,7 +3074,7 @@ func (x *QueryIndexRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryIndexRequest.ProtoReflect.Descriptor instead.
 func (*QueryIndexRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{41}
+	return file_plugin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *QueryIndexRequest) GetLevel() string {
@@ -2924,7 +3108,7 @@ type QueryIndexRow struct {
 
 func (x *QueryIndexRow) Reset() {
 	*x = QueryIndexRow{}
-	mi := &file_plugin_proto_msgTypes[42]
+	mi := &file_plugin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2936,7 +3120,7 @@ func (x *QueryIndexRow) String() string {
 func (*QueryIndexRow) ProtoMessage() {}
 
 func (x *QueryIndexRow) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[42]
+	mi := &file_plugin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2949,7 +3133,7 @@ func (x *QueryIndexRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryIndexRow.ProtoReflect.Descriptor instead.
 func (*QueryIndexRow) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{42}
+	return file_plugin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *QueryIndexRow) GetDataset() []byte {
@@ -2972,7 +3156,7 @@ type LogRequest struct {
 
 func (x *LogRequest) Reset() {
 	*x = LogRequest{}
-	mi := &file_plugin_proto_msgTypes[43]
+	mi := &file_plugin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2984,7 +3168,7 @@ func (x *LogRequest) String() string {
 func (*LogRequest) ProtoMessage() {}
 
 func (x *LogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[43]
+	mi := &file_plugin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2997,7 +3181,7 @@ func (x *LogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogRequest.ProtoReflect.Descriptor instead.
 func (*LogRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{43}
+	return file_plugin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *LogRequest) GetLevel() string {
@@ -3029,7 +3213,7 @@ type LogResponse struct {
 
 func (x *LogResponse) Reset() {
 	*x = LogResponse{}
-	mi := &file_plugin_proto_msgTypes[44]
+	mi := &file_plugin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3041,7 +3225,7 @@ func (x *LogResponse) String() string {
 func (*LogResponse) ProtoMessage() {}
 
 func (x *LogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[44]
+	mi := &file_plugin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3054,7 +3238,7 @@ func (x *LogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogResponse.ProtoReflect.Descriptor instead.
 func (*LogResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{44}
+	return file_plugin_proto_rawDescGZIP(), []int{48}
 }
 
 var File_plugin_proto protoreflect.FileDescriptor
@@ -3158,7 +3342,16 @@ const file_plugin_proto_rawDesc = "" +
 	"\x06Status\x12\r\n" +
 	"\tSTATUS_OK\x10\x00\x12\x13\n" +
 	"\x0fSTATUS_DEGRADED\x10\x01\x12\x0f\n" +
-	"\vSTATUS_DOWN\x10\x02\"M\n" +
+	"\vSTATUS_DOWN\x10\x02\"/\n" +
+	"\x11StageLocalRequest\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\tR\binstance\"(\n" +
+	"\x12StageLocalResponse\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\"V\n" +
+	"\x12CommitLocalRequest\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\tR\binstance\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x12\x10\n" +
+	"\x03key\x18\x03 \x01(\tR\x03key\"\x15\n" +
+	"\x13CommitLocalResponse\"M\n" +
 	"\tPutHeader\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\tR\binstance\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x12\n" +
@@ -3285,13 +3478,16 @@ const file_plugin_proto_rawDesc = "" +
 	"\aGetInfo\x12#.forgepacs.plugin.v1.GetInfoRequest\x1a\x1f.forgepacs.plugin.v1.PluginInfo\x12a\n" +
 	"\x0fGetConfigSchema\x12+.forgepacs.plugin.v1.GetConfigSchemaRequest\x1a!.forgepacs.plugin.v1.ConfigSchema\x12Z\n" +
 	"\tConfigure\x12%.forgepacs.plugin.v1.ConfigureRequest\x1a&.forgepacs.plugin.v1.ConfigureResponse\x12Q\n" +
-	"\x06Health\x12\".forgepacs.plugin.v1.HealthRequest\x1a#.forgepacs.plugin.v1.HealthResponse2\x8c\x03\n" +
+	"\x06Health\x12\".forgepacs.plugin.v1.HealthRequest\x1a#.forgepacs.plugin.v1.HealthResponse2\xcd\x04\n" +
 	"\aStorage\x12J\n" +
 	"\x03Put\x12\x1f.forgepacs.plugin.v1.PutRequest\x1a .forgepacs.plugin.v1.PutResponse(\x01\x12J\n" +
 	"\x03Get\x12\x1f.forgepacs.plugin.v1.GetRequest\x1a .forgepacs.plugin.v1.GetResponse0\x01\x12I\n" +
 	"\x04Stat\x12 .forgepacs.plugin.v1.StatRequest\x1a\x1f.forgepacs.plugin.v1.ObjectInfo\x12Q\n" +
 	"\x06Delete\x12\".forgepacs.plugin.v1.DeleteRequest\x1a#.forgepacs.plugin.v1.DeleteResponse\x12K\n" +
-	"\x04List\x12 .forgepacs.plugin.v1.ListRequest\x1a!.forgepacs.plugin.v1.ListResponse2_\n" +
+	"\x04List\x12 .forgepacs.plugin.v1.ListRequest\x1a!.forgepacs.plugin.v1.ListResponse\x12]\n" +
+	"\n" +
+	"StageLocal\x12&.forgepacs.plugin.v1.StageLocalRequest\x1a'.forgepacs.plugin.v1.StageLocalResponse\x12`\n" +
+	"\vCommitLocal\x12'.forgepacs.plugin.v1.CommitLocalRequest\x1a(.forgepacs.plugin.v1.CommitLocalResponse2_\n" +
 	"\n" +
 	"SopHandler\x12Q\n" +
 	"\x06Handle\x12\".forgepacs.plugin.v1.HandleRequest\x1a#.forgepacs.plugin.v1.HandleResponse2O\n" +
@@ -3316,7 +3512,7 @@ func file_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_plugin_proto_goTypes = []any{
 	(DataMode)(0),                  // 0: forgepacs.plugin.v1.DataMode
 	(Action)(0),                    // 1: forgepacs.plugin.v1.Action
@@ -3341,34 +3537,38 @@ var file_plugin_proto_goTypes = []any{
 	(*ConfigureResponse)(nil),      // 20: forgepacs.plugin.v1.ConfigureResponse
 	(*HealthRequest)(nil),          // 21: forgepacs.plugin.v1.HealthRequest
 	(*HealthResponse)(nil),         // 22: forgepacs.plugin.v1.HealthResponse
-	(*PutHeader)(nil),              // 23: forgepacs.plugin.v1.PutHeader
-	(*PutTrailer)(nil),             // 24: forgepacs.plugin.v1.PutTrailer
-	(*PutRequest)(nil),             // 25: forgepacs.plugin.v1.PutRequest
-	(*PutResponse)(nil),            // 26: forgepacs.plugin.v1.PutResponse
-	(*ObjectInfo)(nil),             // 27: forgepacs.plugin.v1.ObjectInfo
-	(*GetRequest)(nil),             // 28: forgepacs.plugin.v1.GetRequest
-	(*GetHeader)(nil),              // 29: forgepacs.plugin.v1.GetHeader
-	(*GetResponse)(nil),            // 30: forgepacs.plugin.v1.GetResponse
-	(*StatRequest)(nil),            // 31: forgepacs.plugin.v1.StatRequest
-	(*DeleteRequest)(nil),          // 32: forgepacs.plugin.v1.DeleteRequest
-	(*DeleteResponse)(nil),         // 33: forgepacs.plugin.v1.DeleteResponse
-	(*ListRequest)(nil),            // 34: forgepacs.plugin.v1.ListRequest
-	(*ListResponse)(nil),           // 35: forgepacs.plugin.v1.ListResponse
-	(*HandleRequest)(nil),          // 36: forgepacs.plugin.v1.HandleRequest
-	(*Edit)(nil),                   // 37: forgepacs.plugin.v1.Edit
-	(*HandleResponse)(nil),         // 38: forgepacs.plugin.v1.HandleResponse
-	(*RunRequest)(nil),             // 39: forgepacs.plugin.v1.RunRequest
-	(*Progress)(nil),               // 40: forgepacs.plugin.v1.Progress
-	(*RunResult)(nil),              // 41: forgepacs.plugin.v1.RunResult
-	(*RunEvent)(nil),               // 42: forgepacs.plugin.v1.RunEvent
-	(*ReadInstanceRequest)(nil),    // 43: forgepacs.plugin.v1.ReadInstanceRequest
-	(*ReadInstanceChunk)(nil),      // 44: forgepacs.plugin.v1.ReadInstanceChunk
-	(*QueryIndexRequest)(nil),      // 45: forgepacs.plugin.v1.QueryIndexRequest
-	(*QueryIndexRow)(nil),          // 46: forgepacs.plugin.v1.QueryIndexRow
-	(*LogRequest)(nil),             // 47: forgepacs.plugin.v1.LogRequest
-	(*LogResponse)(nil),            // 48: forgepacs.plugin.v1.LogResponse
-	nil,                            // 49: forgepacs.plugin.v1.Object.AttributesEntry
-	nil,                            // 50: forgepacs.plugin.v1.LogRequest.FieldsEntry
+	(*StageLocalRequest)(nil),      // 23: forgepacs.plugin.v1.StageLocalRequest
+	(*StageLocalResponse)(nil),     // 24: forgepacs.plugin.v1.StageLocalResponse
+	(*CommitLocalRequest)(nil),     // 25: forgepacs.plugin.v1.CommitLocalRequest
+	(*CommitLocalResponse)(nil),    // 26: forgepacs.plugin.v1.CommitLocalResponse
+	(*PutHeader)(nil),              // 27: forgepacs.plugin.v1.PutHeader
+	(*PutTrailer)(nil),             // 28: forgepacs.plugin.v1.PutTrailer
+	(*PutRequest)(nil),             // 29: forgepacs.plugin.v1.PutRequest
+	(*PutResponse)(nil),            // 30: forgepacs.plugin.v1.PutResponse
+	(*ObjectInfo)(nil),             // 31: forgepacs.plugin.v1.ObjectInfo
+	(*GetRequest)(nil),             // 32: forgepacs.plugin.v1.GetRequest
+	(*GetHeader)(nil),              // 33: forgepacs.plugin.v1.GetHeader
+	(*GetResponse)(nil),            // 34: forgepacs.plugin.v1.GetResponse
+	(*StatRequest)(nil),            // 35: forgepacs.plugin.v1.StatRequest
+	(*DeleteRequest)(nil),          // 36: forgepacs.plugin.v1.DeleteRequest
+	(*DeleteResponse)(nil),         // 37: forgepacs.plugin.v1.DeleteResponse
+	(*ListRequest)(nil),            // 38: forgepacs.plugin.v1.ListRequest
+	(*ListResponse)(nil),           // 39: forgepacs.plugin.v1.ListResponse
+	(*HandleRequest)(nil),          // 40: forgepacs.plugin.v1.HandleRequest
+	(*Edit)(nil),                   // 41: forgepacs.plugin.v1.Edit
+	(*HandleResponse)(nil),         // 42: forgepacs.plugin.v1.HandleResponse
+	(*RunRequest)(nil),             // 43: forgepacs.plugin.v1.RunRequest
+	(*Progress)(nil),               // 44: forgepacs.plugin.v1.Progress
+	(*RunResult)(nil),              // 45: forgepacs.plugin.v1.RunResult
+	(*RunEvent)(nil),               // 46: forgepacs.plugin.v1.RunEvent
+	(*ReadInstanceRequest)(nil),    // 47: forgepacs.plugin.v1.ReadInstanceRequest
+	(*ReadInstanceChunk)(nil),      // 48: forgepacs.plugin.v1.ReadInstanceChunk
+	(*QueryIndexRequest)(nil),      // 49: forgepacs.plugin.v1.QueryIndexRequest
+	(*QueryIndexRow)(nil),          // 50: forgepacs.plugin.v1.QueryIndexRow
+	(*LogRequest)(nil),             // 51: forgepacs.plugin.v1.LogRequest
+	(*LogResponse)(nil),            // 52: forgepacs.plugin.v1.LogResponse
+	nil,                            // 53: forgepacs.plugin.v1.Object.AttributesEntry
+	nil,                            // 54: forgepacs.plugin.v1.LogRequest.FieldsEntry
 }
 var file_plugin_proto_depIdxs = []int32{
 	6,  // 0: forgepacs.plugin.v1.PluginInfo.sop_handler:type_name -> forgepacs.plugin.v1.SopHandlerSpec
@@ -3382,7 +3582,7 @@ var file_plugin_proto_depIdxs = []int32{
 	15, // 8: forgepacs.plugin.v1.Spec.block_map:type_name -> forgepacs.plugin.v1.BlockMap
 	16, // 9: forgepacs.plugin.v1.Spec.default:type_name -> forgepacs.plugin.v1.Default
 	17, // 10: forgepacs.plugin.v1.Spec.literal:type_name -> forgepacs.plugin.v1.Literal
-	49, // 11: forgepacs.plugin.v1.Object.attributes:type_name -> forgepacs.plugin.v1.Object.AttributesEntry
+	53, // 11: forgepacs.plugin.v1.Object.attributes:type_name -> forgepacs.plugin.v1.Object.AttributesEntry
 	9,  // 12: forgepacs.plugin.v1.Block.nested:type_name -> forgepacs.plugin.v1.Spec
 	9,  // 13: forgepacs.plugin.v1.BlockList.nested:type_name -> forgepacs.plugin.v1.Spec
 	9,  // 14: forgepacs.plugin.v1.BlockSet.nested:type_name -> forgepacs.plugin.v1.Spec
@@ -3392,47 +3592,51 @@ var file_plugin_proto_depIdxs = []int32{
 	2,  // 18: forgepacs.plugin.v1.Diagnostic.severity:type_name -> forgepacs.plugin.v1.Diagnostic.Severity
 	19, // 19: forgepacs.plugin.v1.ConfigureResponse.diagnostics:type_name -> forgepacs.plugin.v1.Diagnostic
 	3,  // 20: forgepacs.plugin.v1.HealthResponse.status:type_name -> forgepacs.plugin.v1.HealthResponse.Status
-	23, // 21: forgepacs.plugin.v1.PutRequest.header:type_name -> forgepacs.plugin.v1.PutHeader
-	24, // 22: forgepacs.plugin.v1.PutRequest.trailer:type_name -> forgepacs.plugin.v1.PutTrailer
-	27, // 23: forgepacs.plugin.v1.PutResponse.info:type_name -> forgepacs.plugin.v1.ObjectInfo
-	29, // 24: forgepacs.plugin.v1.GetResponse.header:type_name -> forgepacs.plugin.v1.GetHeader
-	27, // 25: forgepacs.plugin.v1.ListResponse.objects:type_name -> forgepacs.plugin.v1.ObjectInfo
+	27, // 21: forgepacs.plugin.v1.PutRequest.header:type_name -> forgepacs.plugin.v1.PutHeader
+	28, // 22: forgepacs.plugin.v1.PutRequest.trailer:type_name -> forgepacs.plugin.v1.PutTrailer
+	31, // 23: forgepacs.plugin.v1.PutResponse.info:type_name -> forgepacs.plugin.v1.ObjectInfo
+	33, // 24: forgepacs.plugin.v1.GetResponse.header:type_name -> forgepacs.plugin.v1.GetHeader
+	31, // 25: forgepacs.plugin.v1.ListResponse.objects:type_name -> forgepacs.plugin.v1.ObjectInfo
 	1,  // 26: forgepacs.plugin.v1.HandleResponse.action:type_name -> forgepacs.plugin.v1.Action
-	37, // 27: forgepacs.plugin.v1.HandleResponse.patch:type_name -> forgepacs.plugin.v1.Edit
-	40, // 28: forgepacs.plugin.v1.RunEvent.progress:type_name -> forgepacs.plugin.v1.Progress
-	41, // 29: forgepacs.plugin.v1.RunEvent.result:type_name -> forgepacs.plugin.v1.RunResult
-	50, // 30: forgepacs.plugin.v1.LogRequest.fields:type_name -> forgepacs.plugin.v1.LogRequest.FieldsEntry
+	41, // 27: forgepacs.plugin.v1.HandleResponse.patch:type_name -> forgepacs.plugin.v1.Edit
+	44, // 28: forgepacs.plugin.v1.RunEvent.progress:type_name -> forgepacs.plugin.v1.Progress
+	45, // 29: forgepacs.plugin.v1.RunEvent.result:type_name -> forgepacs.plugin.v1.RunResult
+	54, // 30: forgepacs.plugin.v1.LogRequest.fields:type_name -> forgepacs.plugin.v1.LogRequest.FieldsEntry
 	9,  // 31: forgepacs.plugin.v1.Object.AttributesEntry.value:type_name -> forgepacs.plugin.v1.Spec
 	4,  // 32: forgepacs.plugin.v1.Plugin.GetInfo:input_type -> forgepacs.plugin.v1.GetInfoRequest
 	7,  // 33: forgepacs.plugin.v1.Plugin.GetConfigSchema:input_type -> forgepacs.plugin.v1.GetConfigSchemaRequest
 	18, // 34: forgepacs.plugin.v1.Plugin.Configure:input_type -> forgepacs.plugin.v1.ConfigureRequest
 	21, // 35: forgepacs.plugin.v1.Plugin.Health:input_type -> forgepacs.plugin.v1.HealthRequest
-	25, // 36: forgepacs.plugin.v1.Storage.Put:input_type -> forgepacs.plugin.v1.PutRequest
-	28, // 37: forgepacs.plugin.v1.Storage.Get:input_type -> forgepacs.plugin.v1.GetRequest
-	31, // 38: forgepacs.plugin.v1.Storage.Stat:input_type -> forgepacs.plugin.v1.StatRequest
-	32, // 39: forgepacs.plugin.v1.Storage.Delete:input_type -> forgepacs.plugin.v1.DeleteRequest
-	34, // 40: forgepacs.plugin.v1.Storage.List:input_type -> forgepacs.plugin.v1.ListRequest
-	36, // 41: forgepacs.plugin.v1.SopHandler.Handle:input_type -> forgepacs.plugin.v1.HandleRequest
-	39, // 42: forgepacs.plugin.v1.Task.Run:input_type -> forgepacs.plugin.v1.RunRequest
-	43, // 43: forgepacs.plugin.v1.Host.ReadInstance:input_type -> forgepacs.plugin.v1.ReadInstanceRequest
-	45, // 44: forgepacs.plugin.v1.Host.QueryIndex:input_type -> forgepacs.plugin.v1.QueryIndexRequest
-	47, // 45: forgepacs.plugin.v1.Host.Log:input_type -> forgepacs.plugin.v1.LogRequest
-	5,  // 46: forgepacs.plugin.v1.Plugin.GetInfo:output_type -> forgepacs.plugin.v1.PluginInfo
-	8,  // 47: forgepacs.plugin.v1.Plugin.GetConfigSchema:output_type -> forgepacs.plugin.v1.ConfigSchema
-	20, // 48: forgepacs.plugin.v1.Plugin.Configure:output_type -> forgepacs.plugin.v1.ConfigureResponse
-	22, // 49: forgepacs.plugin.v1.Plugin.Health:output_type -> forgepacs.plugin.v1.HealthResponse
-	26, // 50: forgepacs.plugin.v1.Storage.Put:output_type -> forgepacs.plugin.v1.PutResponse
-	30, // 51: forgepacs.plugin.v1.Storage.Get:output_type -> forgepacs.plugin.v1.GetResponse
-	27, // 52: forgepacs.plugin.v1.Storage.Stat:output_type -> forgepacs.plugin.v1.ObjectInfo
-	33, // 53: forgepacs.plugin.v1.Storage.Delete:output_type -> forgepacs.plugin.v1.DeleteResponse
-	35, // 54: forgepacs.plugin.v1.Storage.List:output_type -> forgepacs.plugin.v1.ListResponse
-	38, // 55: forgepacs.plugin.v1.SopHandler.Handle:output_type -> forgepacs.plugin.v1.HandleResponse
-	42, // 56: forgepacs.plugin.v1.Task.Run:output_type -> forgepacs.plugin.v1.RunEvent
-	44, // 57: forgepacs.plugin.v1.Host.ReadInstance:output_type -> forgepacs.plugin.v1.ReadInstanceChunk
-	46, // 58: forgepacs.plugin.v1.Host.QueryIndex:output_type -> forgepacs.plugin.v1.QueryIndexRow
-	48, // 59: forgepacs.plugin.v1.Host.Log:output_type -> forgepacs.plugin.v1.LogResponse
-	46, // [46:60] is the sub-list for method output_type
-	32, // [32:46] is the sub-list for method input_type
+	29, // 36: forgepacs.plugin.v1.Storage.Put:input_type -> forgepacs.plugin.v1.PutRequest
+	32, // 37: forgepacs.plugin.v1.Storage.Get:input_type -> forgepacs.plugin.v1.GetRequest
+	35, // 38: forgepacs.plugin.v1.Storage.Stat:input_type -> forgepacs.plugin.v1.StatRequest
+	36, // 39: forgepacs.plugin.v1.Storage.Delete:input_type -> forgepacs.plugin.v1.DeleteRequest
+	38, // 40: forgepacs.plugin.v1.Storage.List:input_type -> forgepacs.plugin.v1.ListRequest
+	23, // 41: forgepacs.plugin.v1.Storage.StageLocal:input_type -> forgepacs.plugin.v1.StageLocalRequest
+	25, // 42: forgepacs.plugin.v1.Storage.CommitLocal:input_type -> forgepacs.plugin.v1.CommitLocalRequest
+	40, // 43: forgepacs.plugin.v1.SopHandler.Handle:input_type -> forgepacs.plugin.v1.HandleRequest
+	43, // 44: forgepacs.plugin.v1.Task.Run:input_type -> forgepacs.plugin.v1.RunRequest
+	47, // 45: forgepacs.plugin.v1.Host.ReadInstance:input_type -> forgepacs.plugin.v1.ReadInstanceRequest
+	49, // 46: forgepacs.plugin.v1.Host.QueryIndex:input_type -> forgepacs.plugin.v1.QueryIndexRequest
+	51, // 47: forgepacs.plugin.v1.Host.Log:input_type -> forgepacs.plugin.v1.LogRequest
+	5,  // 48: forgepacs.plugin.v1.Plugin.GetInfo:output_type -> forgepacs.plugin.v1.PluginInfo
+	8,  // 49: forgepacs.plugin.v1.Plugin.GetConfigSchema:output_type -> forgepacs.plugin.v1.ConfigSchema
+	20, // 50: forgepacs.plugin.v1.Plugin.Configure:output_type -> forgepacs.plugin.v1.ConfigureResponse
+	22, // 51: forgepacs.plugin.v1.Plugin.Health:output_type -> forgepacs.plugin.v1.HealthResponse
+	30, // 52: forgepacs.plugin.v1.Storage.Put:output_type -> forgepacs.plugin.v1.PutResponse
+	34, // 53: forgepacs.plugin.v1.Storage.Get:output_type -> forgepacs.plugin.v1.GetResponse
+	31, // 54: forgepacs.plugin.v1.Storage.Stat:output_type -> forgepacs.plugin.v1.ObjectInfo
+	37, // 55: forgepacs.plugin.v1.Storage.Delete:output_type -> forgepacs.plugin.v1.DeleteResponse
+	39, // 56: forgepacs.plugin.v1.Storage.List:output_type -> forgepacs.plugin.v1.ListResponse
+	24, // 57: forgepacs.plugin.v1.Storage.StageLocal:output_type -> forgepacs.plugin.v1.StageLocalResponse
+	26, // 58: forgepacs.plugin.v1.Storage.CommitLocal:output_type -> forgepacs.plugin.v1.CommitLocalResponse
+	42, // 59: forgepacs.plugin.v1.SopHandler.Handle:output_type -> forgepacs.plugin.v1.HandleResponse
+	46, // 60: forgepacs.plugin.v1.Task.Run:output_type -> forgepacs.plugin.v1.RunEvent
+	48, // 61: forgepacs.plugin.v1.Host.ReadInstance:output_type -> forgepacs.plugin.v1.ReadInstanceChunk
+	50, // 62: forgepacs.plugin.v1.Host.QueryIndex:output_type -> forgepacs.plugin.v1.QueryIndexRow
+	52, // 63: forgepacs.plugin.v1.Host.Log:output_type -> forgepacs.plugin.v1.LogResponse
+	48, // [48:64] is the sub-list for method output_type
+	32, // [32:48] is the sub-list for method input_type
 	32, // [32:32] is the sub-list for extension type_name
 	32, // [32:32] is the sub-list for extension extendee
 	0,  // [0:32] is the sub-list for field type_name
@@ -3453,16 +3657,16 @@ func file_plugin_proto_init() {
 		(*Spec_Default)(nil),
 		(*Spec_Literal)(nil),
 	}
-	file_plugin_proto_msgTypes[21].OneofWrappers = []any{
+	file_plugin_proto_msgTypes[25].OneofWrappers = []any{
 		(*PutRequest_Header)(nil),
 		(*PutRequest_Chunk)(nil),
 		(*PutRequest_Trailer)(nil),
 	}
-	file_plugin_proto_msgTypes[26].OneofWrappers = []any{
+	file_plugin_proto_msgTypes[30].OneofWrappers = []any{
 		(*GetResponse_Header)(nil),
 		(*GetResponse_Chunk)(nil),
 	}
-	file_plugin_proto_msgTypes[38].OneofWrappers = []any{
+	file_plugin_proto_msgTypes[42].OneofWrappers = []any{
 		(*RunEvent_Progress)(nil),
 		(*RunEvent_Result)(nil),
 	}
@@ -3472,7 +3676,7 @@ func file_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   47,
+			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   5,
 		},

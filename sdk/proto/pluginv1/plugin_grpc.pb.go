@@ -257,11 +257,13 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	Storage_Put_FullMethodName    = "/forgepacs.plugin.v1.Storage/Put"
-	Storage_Get_FullMethodName    = "/forgepacs.plugin.v1.Storage/Get"
-	Storage_Stat_FullMethodName   = "/forgepacs.plugin.v1.Storage/Stat"
-	Storage_Delete_FullMethodName = "/forgepacs.plugin.v1.Storage/Delete"
-	Storage_List_FullMethodName   = "/forgepacs.plugin.v1.Storage/List"
+	Storage_Put_FullMethodName         = "/forgepacs.plugin.v1.Storage/Put"
+	Storage_Get_FullMethodName         = "/forgepacs.plugin.v1.Storage/Get"
+	Storage_Stat_FullMethodName        = "/forgepacs.plugin.v1.Storage/Stat"
+	Storage_Delete_FullMethodName      = "/forgepacs.plugin.v1.Storage/Delete"
+	Storage_List_FullMethodName        = "/forgepacs.plugin.v1.Storage/List"
+	Storage_StageLocal_FullMethodName  = "/forgepacs.plugin.v1.Storage/StageLocal"
+	Storage_CommitLocal_FullMethodName = "/forgepacs.plugin.v1.Storage/CommitLocal"
 )
 
 // StorageClient is the client API for Storage service.
@@ -278,6 +280,13 @@ type StorageClient interface {
 	Stat(ctx context.Context, in *StatRequest, opts ...grpc.CallOption) (*ObjectInfo, error)
 	Delete(ctx context.Context, in *DeleteRequest, opts ...grpc.CallOption) (*DeleteResponse, error)
 	List(ctx context.Context, in *ListRequest, opts ...grpc.CallOption) (*ListResponse, error)
+	// StageLocal, for a storage whose objects are files on the host's own
+	// machine (sdk.LocalStager), creates an empty staged file and returns
+	// its path: the host writes the object into it directly, then
+	// CommitLocal makes it the object under a key (sync, rename). The bytes
+	// never cross the connection. Unimplemented when the storage cannot.
+	StageLocal(ctx context.Context, in *StageLocalRequest, opts ...grpc.CallOption) (*StageLocalResponse, error)
+	CommitLocal(ctx context.Context, in *CommitLocalRequest, opts ...grpc.CallOption) (*CommitLocalResponse, error)
 }
 
 type storageClient struct {
@@ -350,6 +359,26 @@ func (c *storageClient) List(ctx context.Context, in *ListRequest, opts ...grpc.
 	return out, nil
 }
 
+func (c *storageClient) StageLocal(ctx context.Context, in *StageLocalRequest, opts ...grpc.CallOption) (*StageLocalResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StageLocalResponse)
+	err := c.cc.Invoke(ctx, Storage_StageLocal_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *storageClient) CommitLocal(ctx context.Context, in *CommitLocalRequest, opts ...grpc.CallOption) (*CommitLocalResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CommitLocalResponse)
+	err := c.cc.Invoke(ctx, Storage_CommitLocal_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StorageServer is the server API for Storage service.
 // All implementations must embed UnimplementedStorageServer
 // for forward compatibility.
@@ -364,6 +393,13 @@ type StorageServer interface {
 	Stat(context.Context, *StatRequest) (*ObjectInfo, error)
 	Delete(context.Context, *DeleteRequest) (*DeleteResponse, error)
 	List(context.Context, *ListRequest) (*ListResponse, error)
+	// StageLocal, for a storage whose objects are files on the host's own
+	// machine (sdk.LocalStager), creates an empty staged file and returns
+	// its path: the host writes the object into it directly, then
+	// CommitLocal makes it the object under a key (sync, rename). The bytes
+	// never cross the connection. Unimplemented when the storage cannot.
+	StageLocal(context.Context, *StageLocalRequest) (*StageLocalResponse, error)
+	CommitLocal(context.Context, *CommitLocalRequest) (*CommitLocalResponse, error)
 	mustEmbedUnimplementedStorageServer()
 }
 
@@ -388,6 +424,12 @@ func (UnimplementedStorageServer) Delete(context.Context, *DeleteRequest) (*Dele
 }
 func (UnimplementedStorageServer) List(context.Context, *ListRequest) (*ListResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method List not implemented")
+}
+func (UnimplementedStorageServer) StageLocal(context.Context, *StageLocalRequest) (*StageLocalResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StageLocal not implemented")
+}
+func (UnimplementedStorageServer) CommitLocal(context.Context, *CommitLocalRequest) (*CommitLocalResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CommitLocal not implemented")
 }
 func (UnimplementedStorageServer) mustEmbedUnimplementedStorageServer() {}
 func (UnimplementedStorageServer) testEmbeddedByValue()                 {}
@@ -482,6 +524,42 @@ func _Storage_List_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Storage_StageLocal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StageLocalRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).StageLocal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_StageLocal_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).StageLocal(ctx, req.(*StageLocalRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Storage_CommitLocal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CommitLocalRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).CommitLocal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_CommitLocal_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).CommitLocal(ctx, req.(*CommitLocalRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Storage_ServiceDesc is the grpc.ServiceDesc for Storage service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -500,6 +578,14 @@ var Storage_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "List",
 			Handler:    _Storage_List_Handler,
+		},
+		{
+			MethodName: "StageLocal",
+			Handler:    _Storage_StageLocal_Handler,
+		},
+		{
+			MethodName: "CommitLocal",
+			Handler:    _Storage_CommitLocal_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
