@@ -8,6 +8,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pacsforge/pacs/core/dicom"
 	"github.com/pacsforge/pacs/core/dicom/dicomjson"
@@ -357,11 +358,20 @@ func single(expr, norm string, k kind, v string) (string, []any, error) {
 		if hasWildcard(v) {
 			first, a0 = expr+like, pat
 		}
-		if strings.Contains(v, "=") {
-			return first, []any{a0}, nil
+		cond, args := first, []any{a0}
+		if !strings.Contains(v, "=") {
+			// Also the alphabetic group of a name stored with several groups.
+			cond, args = "("+first+" OR "+expr+like+")", []any{a0, pat + "=%"}
 		}
-		// Also the alphabetic group of a name stored with several groups.
-		return "(" + first + " OR " + expr + like + ")", []any{a0, pat + "=%"}, nil
+		if prefix, _, _ := strings.Cut(v, "*"); hasWildcard(v) {
+			// The literal start of the pattern as a range of the column, which
+			// its index serves: LIKE alone is matched row by row.
+			if prefix, _, _ = strings.Cut(prefix, "?"); prefix != "" {
+				cond = "(" + expr + " >= ? AND " + expr + " < ? AND " + cond + ")"
+				args = append([]any{prefix, prefix + string(utf8.MaxRune)}, args...)
+			}
+		}
+		return cond, args, nil
 	}
 	if onlyStars(v) {
 		return "", nil, nil
