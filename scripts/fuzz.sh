@@ -28,6 +28,26 @@ if [[ ${#pkgs[@]} == 0 ]]; then
 	exit 0
 fi
 
+# fuzz PKG TARGET: one run of a target. The go tool's fuzzing engine
+# sometimes ends a run with "context deadline exceeded" and no failing
+# input when its time is up while a worker is busy: that run is not a
+# finding, and the target runs once more; a real failure writes its input.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+fuzz() {
+	local attempt
+	for attempt in 1 2; do
+		if go test -run '^$' -fuzz "^${2}\$" -fuzztime "$FUZZTIME" "$1" 2>&1 | tee "$log"; then
+			return 0
+		fi
+		if ! grep -q 'context deadline exceeded' "$log" || grep -q 'Failing input written' "$log"; then
+			return 1
+		fi
+		echo "fuzz: $1 $2 ended by the engine's deadline without a finding; running it again"
+	done
+	return 1
+}
+
 failed=()
 count=0
 for pkg in "${pkgs[@]}"; do
@@ -35,7 +55,7 @@ for pkg in "${pkgs[@]}"; do
 	for target in "${targets[@]}"; do
 		count=$((count + 1))
 		echo "fuzz: $pkg $target for $FUZZTIME"
-		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg"; then
+		if ! fuzz "$pkg" "$target"; then
 			failed+=("$pkg.$target")
 		fi
 	done
