@@ -331,3 +331,37 @@ func TestCloseStops(t *testing.T) {
 		t.Errorf("Put() after Close error = %v", err)
 	}
 }
+
+// TestReadyFalseWhileRequiredDown: a required plugin that cannot start
+// (its process exits at once) keeps Ready failing, naming it, while it is
+// retried; the same plugin not required leaves Ready true and only its own
+// PluginReady failing.
+func TestReadyFalseWhileRequiredDown(t *testing.T) {
+	exe, err := exec.LookPath("false")
+	if err != nil {
+		t.Skip("no false(1) executable")
+	}
+	sum, err := FileSHA256(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, required := range []bool{true, false} {
+		spec := &Spec{Name: "broken", Path: exe, SHA256: sum, Required: required,
+			Instances: []*Instance{{Kind: KindStorage, Name: "cold"}}}
+		m, _, err := startManager(t, []*Spec{spec}, Options{})
+		if err != nil {
+			t.Fatalf("Start() error = %v; a plugin that fails to start is retried, not fatal", err)
+		}
+		perr := m.PluginReady("broken")
+		if perr == nil {
+			t.Errorf("required=%v: PluginReady() = nil for a plugin that never started", required)
+		}
+		rerr := m.Ready()
+		if required && (rerr == nil || !strings.Contains(rerr.Error(), "broken")) {
+			t.Errorf("Ready() = %v, want an error naming the required plugin", rerr)
+		}
+		if !required && rerr != nil {
+			t.Errorf("Ready() = %v with only an optional plugin down", rerr)
+		}
+	}
+}
