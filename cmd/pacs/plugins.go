@@ -97,14 +97,11 @@ func openBackend(cfg *config.Config, m *plugin.Manager) (storage.Backend, storag
 	return b, layout, err
 }
 
-// printPluginError writes a plugin start error, with the configuration
-// diagnostics at their file:line:col when it has some.
+// printPluginError writes a plugin start error, one per failed plugin when
+// joined, with the configuration diagnostics at their file:line:col when it
+// has some.
 func printPluginError(err error, files map[string]*hcl.File) {
 	var de *plugin.DiagnosticsError
-	if errors.As(err, &de) {
-		config.WriteDiagnostics(stderr, de.Diags, files)
-		return
-	}
 	for _, e := range unjoin(err) {
 		if errors.As(e, &de) {
 			config.WriteDiagnostics(stderr, de.Diags, files)
