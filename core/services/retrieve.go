@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/pacsforge/pacs/core/dicom"
@@ -232,18 +231,6 @@ func (r *retriever) resolve(ctx context.Context, root index.Root, id *dicom.Data
 		return nil, dimse.StatusCannotUnderstand.WithComment("index lookup failed"), false
 	}
 	return locs, dimse.StatusSuccess, true
-}
-
-// sopClasses returns the distinct SOP classes of locs in order of first
-// appearance.
-func sopClasses(locs []index.Location) []string {
-	var out []string
-	for _, l := range locs {
-		if !slices.Contains(out, l.SOPClassUID) {
-			out = append(out, l.SOPClassUID)
-		}
-	}
-	return out
 }
 
 // tagName returns the dictionary name of a standard tag.
