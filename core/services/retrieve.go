@@ -50,9 +50,10 @@ func registerRetrieve(mux *dimse.Mux, policy *ul.Policy, o Options) {
 		mux.HandleCGet(m.get, r.getHandler(m.root))
 	}
 	if o.Archive == nil {
+		syntaxes := DefaultStoreSyntaxes()
 		for _, c := range uid.StorageSOPClasses() {
 			if _, ok := policy.Syntaxes[c]; !ok {
-				policy.Syntaxes[c] = DefaultStoreSyntaxes()
+				policy.Syntaxes[c] = syntaxes
 			}
 		}
 	}
