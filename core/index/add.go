@@ -278,8 +278,6 @@ func (w *writeTx) add(r *row) (Result, error) {
 		if _, err := w.deleteInstance(oldID); err != nil {
 			return res, err
 		}
-	} else {
-		res.Previous = Location{}
 	}
 
 	// Patient: identity is (Patient ID, Issuer of Patient ID).
@@ -348,18 +346,22 @@ func (w *writeTx) add(r *row) (Result, error) {
 	if _, err := w.exec(updateSQL[Series], append(slices.Clone(r.values[Series]), 1, inst, r.at, series)...); err != nil {
 		return res, err
 	}
-	if r.mod != "" && !slices.Contains(strings.Split(modalities, `\`), r.mod) {
-		modalities = joinSet(modalities, r.mod)
-	}
-	if !slices.Contains(strings.Split(classes, `\`), r.class) {
-		classes = joinSet(classes, r.class)
-	}
 	args := append(append(slices.Clone(r.values[Study]), r.norms[Study]...), ns, 1, inst, r.at, study)
 	if _, err := w.exec(updateSQL[Study], args...); err != nil {
 		return res, err
 	}
-	if _, err := w.exec(`UPDATE study SET modalities_in_study = ?, sop_classes_in_study = ? WHERE id = ?`, modalities, classes, study); err != nil {
-		return res, err
+	// Most instances add neither a modality nor a SOP class to their study.
+	grown := false
+	if r.mod != "" && !slices.Contains(strings.Split(modalities, `\`), r.mod) {
+		modalities, grown = joinSet(modalities, r.mod), true
+	}
+	if !slices.Contains(strings.Split(classes, `\`), r.class) {
+		classes, grown = joinSet(classes, r.class), true
+	}
+	if grown {
+		if _, err := w.exec(`UPDATE study SET modalities_in_study = ?, sop_classes_in_study = ? WHERE id = ?`, modalities, classes, study); err != nil {
+			return res, err
+		}
 	}
 	args = append(append(slices.Clone(pv), r.norms[Patient]...), moved[0], moved[1]+ns, moved[2]+1, inst, r.at, patient)
 	if _, err := w.exec(updateSQL[Patient], args...); err != nil {
