@@ -79,16 +79,20 @@ func newPluginManager(cfg *config.Config, log hclog.Logger) (*plugin.Manager, er
 // process, or a plugin's instance through the started manager m.
 func openBackend(cfg *config.Config, m *plugin.Manager) (storage.Backend, storage.Layout, error) {
 	tier := cfg.Storage[0]
-	if tier.Backend == config.BackendFS && !tier.OutOfProcess && cfg.PluginByName(config.BackendFS) == nil {
-		return openStorage(cfg)
+	fsc := tier.FS
+	if fsc == nil {
+		fsc = &config.FSConfig{}
 	}
-	layout := storage.LayoutUID
-	if tier.FS != nil {
-		l, err := storage.ParseLayout(tier.FS.Layout)
+	layout, err := storage.ParseLayout(fsc.Layout)
+	if err != nil {
+		return nil, 0, err
+	}
+	if tier.Backend == config.BackendFS && !tier.OutOfProcess && cfg.PluginByName(config.BackendFS) == nil {
+		st, err := storage.NewFS(tier.Name, fsc.RootDir(cfg.DataDir))
 		if err != nil {
 			return nil, 0, err
 		}
-		layout = l
+		return st, layout, nil
 	}
 	if m == nil {
 		return nil, 0, fmt.Errorf("storage %q: no plugin serves backend %q", tier.Name, tier.Backend)

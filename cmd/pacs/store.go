@@ -44,25 +44,6 @@ func (s *archiveStore) Close() error {
 	return err
 }
 
-// openStorage returns the first storage tier of cfg, which must be an "fs"
-// backend, and its layout.
-func openStorage(cfg *config.Config) (*storage.FS, storage.Layout, error) {
-	tier := cfg.Storage[0]
-	if tier.Backend != config.BackendFS {
-		return nil, 0, fmt.Errorf("storage %q: backend %q is not available; only %q is built in", tier.Name, tier.Backend, config.BackendFS)
-	}
-	fsc := tier.FS
-	if fsc == nil {
-		fsc = &config.FSConfig{}
-	}
-	layout, err := storage.ParseLayout(fsc.Layout)
-	if err != nil {
-		return nil, 0, err
-	}
-	st, err := storage.NewFS(tier.Name, fsc.RootDir(cfg.DataDir))
-	return st, layout, err
-}
-
 // openArchive opens the index, storage and ingest of cfg.
 func openArchive(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *archiveStore, err error) {
 	// The index and spool live in the data directory whatever the storage
