@@ -21,6 +21,24 @@ const pipeChunk = 64 << 10
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, pipeChunk); return &b }}
 
+// copyChunk returns a copy of b, in a pooled buffer when it fits one.
+func copyChunk(b []byte) *[]byte {
+	if len(b) > pipeChunk {
+		c := append([]byte(nil), b...)
+		return &c
+	}
+	buf := chunkPool.Get().(*[]byte)
+	*buf = append((*buf)[:0], b...)
+	return buf
+}
+
+// putChunk returns a buffer of copyChunk to the pool if it came from there.
+func putChunk(b *[]byte) {
+	if cap(*b) == pipeChunk {
+		chunkPool.Put(b)
+	}
+}
+
 // Who reads the association while a data set streams.
 const (
 	ownLoop     = iota // the receive loop, copying fragments into the queue
@@ -116,15 +134,7 @@ func (p *dataPipe) Offer(ctx context.Context, v ul.PDV) (handover, ok bool) {
 		}
 		if len(p.queue) < pipeDepth {
 			if len(v.Data) > 0 {
-				var buf *[]byte
-				if len(v.Data) <= pipeChunk {
-					buf = chunkPool.Get().(*[]byte)
-					*buf = append((*buf)[:0], v.Data...)
-				} else {
-					c := append([]byte(nil), v.Data...)
-					buf = &c
-				}
-				p.queue = append(p.queue, buf)
+				p.queue = append(p.queue, copyChunk(v.Data))
 			}
 			if v.Last {
 				p.eof, p.owner = true, ownNone
@@ -211,9 +221,7 @@ func (p *dataPipe) fill() error {
 	p.active++
 	for len(p.cur) == 0 {
 		if p.curBuf != nil {
-			if cap(*p.curBuf) == pipeChunk {
-				chunkPool.Put(p.curBuf)
-			}
+			putChunk(p.curBuf)
 			p.curBuf = nil
 		}
 		switch {
@@ -321,14 +329,7 @@ func (p *dataPipe) reclaim() (done, ok bool) {
 		return true, true
 	}
 	if len(p.cur) > 0 && p.curBuf == nil {
-		var buf *[]byte
-		if len(p.cur) <= pipeChunk {
-			buf = chunkPool.Get().(*[]byte)
-			*buf = append((*buf)[:0], p.cur...)
-		} else {
-			c := append([]byte(nil), p.cur...)
-			buf = &c
-		}
+		buf := copyChunk(p.cur)
 		p.cur, p.curBuf = *buf, buf
 	}
 	if p.last {
@@ -356,14 +357,12 @@ func (p *dataPipe) Close(err error) {
 		p.rerr = err
 	}
 	for i, b := range p.queue {
-		if cap(*b) == pipeChunk {
-			chunkPool.Put(b)
-		}
+		putChunk(b)
 		p.queue[i] = nil
 	}
 	p.queue = nil
-	if p.curBuf != nil && cap(*p.curBuf) == pipeChunk {
-		chunkPool.Put(p.curBuf)
+	if p.curBuf != nil {
+		putChunk(p.curBuf)
 	}
 	p.cur, p.curBuf = nil, nil
 	signal(p.space)
