@@ -163,15 +163,6 @@ func (c *Client) Schema(ctx context.Context, kind string) (*Schema, error) {
 	return &Schema{Spec: spec, Sensitive: p.GetSensitive()}, nil
 }
 
-// ConfigSchema returns the hcldec spec of the kind's config { } body.
-func (c *Client) ConfigSchema(ctx context.Context, kind string) (hcldec.Spec, error) {
-	s, err := c.Schema(ctx, kind)
-	if err != nil {
-		return nil, err
-	}
-	return s.Spec, nil
-}
-
 // Configure creates (or replaces) the plugin's instance of kind labelled
 // instance with val, the config { } body decoded with the kind's spec
 // (hcldec.Decode; a null value for an absent body). The plugin's
