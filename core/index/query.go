@@ -259,8 +259,7 @@ func (p *plan) exists(sub, expr string, k kind, vals []string) error {
 // folded copy, for case-insensitive person names). Several values match as
 // alternatives; no value, or a universal one, adds nothing.
 func (p *plan) match(expr, norm string, k kind, vals []string) error {
-	vr := map[kind]dicom.VR{kText: dicom.LO, kPN: dicom.PN, kUI: dicom.UI, kDA: dicom.DA, kTM: dicom.TM, kIS: dicom.IS}[k]
-	if k == kCount || universal(vr, vals) {
+	if k == kCount || universal(kindVR[k], vals) {
 		return nil
 	}
 	if k == kUI {
@@ -299,6 +298,9 @@ func (p *plan) match(expr, norm string, k kind, vals []string) error {
 	p.args = append(p.args, args...)
 	return nil
 }
+
+// kindVR is the VR whose matching rules a column kind follows.
+var kindVR = [...]dicom.VR{kText: dicom.LO, kPN: dicom.PN, kUI: dicom.UI, kDA: dicom.DA, kTM: dicom.TM, kIS: dicom.IS, kCount: dicom.NoVR}
 
 // like is a LIKE comparison with the escape character of likePattern.
 const like = " LIKE ? ESCAPE '" + likeEscape + "'"
