@@ -125,7 +125,7 @@ func (b *FS) RemoveTemp(ctx context.Context, key string) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), tempPrefix) {
+		if e.Type().IsRegular() && IsTempName(e.Name()) {
 			if err := os.Remove(filepath.Join(filepath.Dir(p), e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return n, err
 			}
@@ -210,7 +210,7 @@ func (b *FS) List(ctx context.Context, prefix string) iter.Seq2[ObjectInfo, erro
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if d.IsDir() || strings.HasPrefix(d.Name(), tempPrefix) {
+			if d.IsDir() || IsTempName(d.Name()) {
 				return nil
 			}
 			rel, err := filepath.Rel(b.root, p)
