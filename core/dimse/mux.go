@@ -309,19 +309,21 @@ func ReadDataset(data io.Reader, pc ul.PresentationContext, max int64) (*dicom.D
 	return codec.ReadDataset(b, contextSyntax(pc), codec.WithCharset(part10.TextCodec))
 }
 
-// encodeReader returns a reader of ds encoded in pc's transfer syntax.
+// encodeReader returns a reader of ds encoded in pc's transfer syntax (a
+// response's small data set, encoded in memory: nothing is left running
+// when the response is never sent); an encoding failure is its Read's error.
 func encodeReader(ds *dicom.Dataset, pc ul.PresentationContext) io.Reader {
-	pr, pw := io.Pipe()
-	go func() {
-		w := codec.NewWriter(pw, contextSyntax(pc))
-		err := w.WriteDataset(ds)
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
-		pw.CloseWithError(err)
-	}()
-	return pr
+	b, err := codec.AppendDataset(nil, ds, contextSyntax(pc))
+	if err != nil {
+		return errReader{err}
+	}
+	return bytes.NewReader(b)
 }
+
+// errReader is a reader that fails with err.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // FindWriter sends the pending responses of a C-FIND operation.
 type FindWriter struct {
