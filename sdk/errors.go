@@ -36,3 +36,31 @@ func (e *ConfigError) Error() string {
 
 // Unwrap makes a ConfigError match ErrInvalidConfig.
 func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
+// ConfigErrors returns the *ConfigError values in err (one, or several
+// joined with errors.Join, each possibly wrapped), in order; nil when err
+// holds none.
+func ConfigErrors(err error) []*ConfigError {
+	var out []*ConfigError
+	var walk func(error)
+	walk = func(e error) {
+		if ce, ok := e.(*ConfigError); ok {
+			out = append(out, ce)
+			return
+		}
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		var ce *ConfigError
+		if errors.As(e, &ce) {
+			out = append(out, ce)
+		}
+	}
+	if err != nil {
+		walk(err)
+	}
+	return out
+}

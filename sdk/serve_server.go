@@ -239,24 +239,9 @@ func (ps *pluginService) Configure(ctx context.Context, req *pluginv1.ConfigureR
 // diagnostics, or nil when err holds none.
 func configDiagnostics(err error) []*pluginv1.Diagnostic {
 	var diags []*pluginv1.Diagnostic
-	var walk func(error)
-	walk = func(e error) {
-		var ce *ConfigError
-		if errors.As(e, &ce) && ce == e {
-			diags = append(diags, &pluginv1.Diagnostic{Path: ce.Path, Message: ce.Message})
-			return
-		}
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, x := range j.Unwrap() {
-				walk(x)
-			}
-			return
-		}
-		if errors.As(e, &ce) {
-			diags = append(diags, &pluginv1.Diagnostic{Path: ce.Path, Message: ce.Message})
-		}
+	for _, ce := range ConfigErrors(err) {
+		diags = append(diags, &pluginv1.Diagnostic{Path: ce.Path, Message: ce.Message})
 	}
-	walk(err)
 	return diags
 }
 

@@ -90,31 +90,8 @@ func reasonSentinel(reason string) error {
 }
 
 // ConfigErrors returns the *sdk.ConfigError values in err (as Configure
-// returns them: one, or several joined), in order.
-func ConfigErrors(err error) []*sdk.ConfigError {
-	var out []*sdk.ConfigError
-	var walk func(error)
-	walk = func(e error) {
-		if ce, ok := e.(*sdk.ConfigError); ok {
-			out = append(out, ce)
-			return
-		}
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, x := range j.Unwrap() {
-				walk(x)
-			}
-			return
-		}
-		var ce *sdk.ConfigError
-		if errors.As(e, &ce) {
-			out = append(out, ce)
-		}
-	}
-	if err != nil {
-		walk(err)
-	}
-	return out
-}
+// returns them: one, or several joined), in order; see sdk.ConfigErrors.
+func ConfigErrors(err error) []*sdk.ConfigError { return sdk.ConfigErrors(err) }
 
 // fromStatus is the package's fromStatus, except that once the plugin
 // process has exited, a call cut off by its death is sdk.ErrUnavailable
