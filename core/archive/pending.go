@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/pacsforge/pacs/core/storage"
@@ -57,10 +58,7 @@ func (a *Archive) cleanupLoop() {
 // lock), stopping at the first failure: the backend is still unavailable.
 func (a *Archive) cleanupPending(ctx context.Context) {
 	a.pendMu.Lock()
-	pending := make(map[uint64]intent, len(a.pending))
-	for k, v := range a.pending {
-		pending[k] = v
-	}
+	pending := maps.Clone(a.pending)
 	a.pendMu.Unlock()
 	for id, in := range pending {
 		if ctx.Err() != nil {
