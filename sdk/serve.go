@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
@@ -67,7 +68,9 @@ type Plugin struct {
 	Logger hclog.Logger
 }
 
-// kind is a plugin kind with its config type erased.
+// kind is a plugin kind with its config type erased. schema derives the
+// config schema once (newServer checks it; GetConfigSchema and Configure
+// reuse it).
 type kind struct {
 	schema    func() (*ConfigSchema, error)
 	configure func(ctx context.Context, instance string, val cty.Value) (any, error)
@@ -75,7 +78,7 @@ type kind struct {
 
 func newKind[C, T any](f func(context.Context, string, *C) (T, error)) kind {
 	return kind{
-		schema: SchemaOf[C],
+		schema: sync.OnceValues(SchemaOf[C]),
 		configure: func(ctx context.Context, instance string, val cty.Value) (any, error) {
 			cfg := new(C)
 			if err := DecodeConfig(val, cfg); err != nil {
