@@ -56,13 +56,11 @@ func openArchive(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *
 		return nil, err
 	}
 	if plugins != nil {
-		opened := false
 		defer func() {
-			if !opened {
+			if err != nil {
 				plugins.Close()
 			}
 		}()
-		defer func() { opened = err == nil }()
 		if err = plugins.Start(ctx); err != nil {
 			printPluginError(err, nil)
 			return nil, err
