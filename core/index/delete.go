@@ -65,7 +65,7 @@ func (w *writeTx) deleteInstance(id int64) (bool, error) {
 	if _, err := w.exec(`UPDATE patient SET num_series = num_series - ?, num_instances = num_instances - 1 WHERE id = ?`, gone, patient); err != nil {
 		return false, err
 	}
-	if err := w.settleStudy(study, id); err != nil {
+	if err := w.settleStudy(study, patient, id); err != nil {
 		return false, err
 	}
 	return seriesGone, w.settlePatient(patient)
@@ -73,17 +73,13 @@ func (w *writeTx) deleteInstance(id int64) (bool, error) {
 
 // settleStudy removes a study left without series, or else renews its
 // representative instance (if it was removed), Modalities in Study and SOP
-// Classes in Study.
-func (w *writeTx) settleStudy(study, removed int64) error {
+// Classes in Study. patient is the study's patient.
+func (w *writeTx) settleStudy(study, patient, removed int64) error {
 	var n int64
 	if _, err := w.queryRow(`SELECT num_series FROM study WHERE id = ?`, []any{study}, &n); err != nil {
 		return err
 	}
 	if n == 0 {
-		var patient int64
-		if _, err := w.queryRow(`SELECT patient_fk FROM study WHERE id = ?`, []any{study}, &patient); err != nil {
-			return err
-		}
 		if _, err := w.exec(`DELETE FROM study WHERE id = ?`, study); err != nil {
 			return err
 		}
