@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"strconv"
 	"time"
 
 	"github.com/pacsforge/pacs/core/dimse"
@@ -15,21 +13,18 @@ import (
 
 // echoOptions are the settings of pacs echo.
 type echoOptions struct {
-	addr              string // host:port
-	callingAE, called string
-	repeat            int
-	timeout           time.Duration
-	verbose           bool
+	scuFlags
+	addr    string // host:port
+	repeat  int
+	verbose bool
 }
 
 func runEcho(args []string) int {
 	fs := flag.NewFlagSet("echo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o echoOptions
-	fs.StringVar(&o.callingAE, "aet", "PACS", "our calling AE title")
-	fs.StringVar(&o.called, "aec", "ANY-SCP", "the peer's called AE title")
+	o.register(fs)
 	fs.IntVar(&o.repeat, "repeat", 1, "number of C-ECHO requests sent on the association")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "timeout of the connection, the association and each echo")
 	fs.BoolVar(&o.verbose, "v", false, "print a line per echo with its round-trip time")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: pacs echo [options] HOST PORT\n\nSends C-ECHO (Verification) to a DICOM peer; exits 0 when every echo succeeds.\n\noptions:\n")
@@ -43,11 +38,10 @@ func runEcho(args []string) int {
 		fs.Usage()
 		return 2
 	}
-	if _, err := strconv.ParseUint(pos[1], 10, 16); err != nil {
-		fmt.Fprintf(stderr, "pacs echo: invalid port %q\n", pos[1])
+	if o.addr, err = hostPort(pos[0], pos[1]); err != nil {
+		fmt.Fprintf(stderr, "pacs echo: %v\n", err)
 		return 2
 	}
-	o.addr = net.JoinHostPort(pos[0], pos[1])
 	if err := echo(context.Background(), o, stdout); err != nil {
 		fmt.Fprintf(stderr, "pacs echo: %v\n", err)
 		return 1
@@ -76,14 +70,9 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 func echo(ctx context.Context, o echoOptions, out io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout*time.Duration(o.repeat+2))
 	defer cancel()
-	c, err := dimse.DialWith(ctx, o.addr, ul.DialOptions{
-		CallingAE: o.callingAE, CalledAE: o.called,
-		Contexts:         []ul.ProposedContext{dimse.VerificationContext()},
-		ConnectTimeout:   o.timeout,
-		AssociateTimeout: o.timeout,
-	}, dimse.ClientOptions{ResponseTimeout: o.timeout})
+	c, err := o.dial(ctx, o.addr, []ul.ProposedContext{dimse.VerificationContext()}, nil, nil)
 	if err != nil {
-		return fmt.Errorf("association with %s: %w", o.addr, err)
+		return err
 	}
 	for i := 1; i <= o.repeat; i++ {
 		ectx, ecancel := context.WithTimeout(ctx, o.timeout)
@@ -91,15 +80,11 @@ func echo(ctx context.Context, o echoOptions, out io.Writer) error {
 		err := c.Echo(ectx)
 		ecancel()
 		if err != nil {
-			c.Abort()
-			return fmt.Errorf("echo %d of %d: %w", i, o.repeat, err)
+			return endAssociation(c, fmt.Errorf("echo %d of %d: %w", i, o.repeat, err))
 		}
 		if o.verbose {
-			fmt.Fprintf(out, "C-ECHO %d/%d to %s (%s): success in %.3f ms\n", i, o.repeat, o.called, o.addr, float64(time.Since(t0).Microseconds())/1000)
+			fmt.Fprintf(out, "C-ECHO %d/%d to %s (%s): success in %.3f ms\n", i, o.repeat, o.calledAE, o.addr, float64(time.Since(t0).Microseconds())/1000)
 		}
 	}
-	if err := c.Close(); err != nil {
-		return fmt.Errorf("release: %w", err)
-	}
-	return nil
+	return endAssociation(c, nil)
 }

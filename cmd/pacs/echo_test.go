@@ -48,7 +48,7 @@ func startStorescp(t *testing.T) string {
 func TestEchoToStorescp(t *testing.T) {
 	port := startStorescp(t)
 	var out bytes.Buffer
-	o := echoOptions{addr: "127.0.0.1:" + port, callingAE: "PACS", called: "STORESCP", repeat: 3, timeout: 10 * time.Second, verbose: true}
+	o := echoOptions{scuFlags: scuFlags{callingAE: "PACS", calledAE: "STORESCP", timeout: 10 * time.Second}, addr: "127.0.0.1:" + port, repeat: 3, verbose: true}
 	if err := echo(context.Background(), o, &out); err != nil {
 		t.Fatalf("echo() error = %v", err)
 	}
