@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -209,35 +210,19 @@ func resolveUID(s string, types ...uid.Type) (string, error) {
 		}
 		info, ok = uid.Lookup(s)
 		if !ok {
-			if oneOfType(uid.TypeTransferSyntax, types) {
+			if slices.Contains(types, uid.TypeTransferSyntax) {
 				return "", fmt.Errorf("%q is not a registered transfer syntax", s)
 			}
 			return s, nil
 		}
 	}
-	if !oneOfType(info.Type, types) {
+	if !slices.Contains(types, info.Type) {
 		return "", fmt.Errorf("%q is a %s, not a %s", s, info.Type, types[0])
 	}
 	return info.UID, nil
 }
 
-func oneOfType(t uid.Type, types []uid.Type) bool {
-	for _, u := range types {
-		if t == u {
-			return true
-		}
-	}
-	return false
-}
-
-func oneOf(s string, values ...string) bool {
-	for _, v := range values {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
+func oneOf(s string, values ...string) bool { return slices.Contains(values, s) }
 
 // errorAt is an error diagnostic about the value at rng (none when rng is zero).
 func errorAt(rng hcl.Range, summary, detail string) *hcl.Diagnostic {
