@@ -21,12 +21,13 @@ const (
 	// DefaultHandlerTimeout bounds one handler's call when Handler.Timeout
 	// is zero.
 	DefaultHandlerTimeout = 10 * time.Second
-	// HeaderBulkThreshold is the largest value sent in the HeaderOnly mode:
-	// longer ones (Pixel Data, waveforms, overlays, ...) are left out.
-	HeaderBulkThreshold = 64 << 10
+	// HeaderBulkThreshold is the largest value sent in the HeaderOnly mode
+	// (sdk.Header): longer ones (waveforms, overlays, ...) stay in the
+	// spool and are left out, as Pixel Data is.
+	HeaderBulkThreshold = sdk.HeaderThreshold
 	// MaxErrorComment is the longest Error Comment (0000,0902) sent: its
 	// VR is LO.
-	MaxErrorComment = 64
+	MaxErrorComment = sdk.MaxCommentLength
 )
 
 // OnError is what the chain does when a handler fails (an error, a
@@ -259,9 +260,7 @@ func (st *chainState) dataset(spec sdk.SOPHandlerSpec) (*dicom.Dataset, error) {
 		if err := st.load(); err != nil {
 			return nil, err
 		}
-		out := st.file.Dataset.Clone()
-		out.DeleteFunc(func(e *dicom.Element) bool { return e.Bulk != nil || e.Fragments != nil })
-		return out, nil
+		return sdk.Header(st.file.Dataset).Clone(), nil
 	}
 }
 

@@ -9,15 +9,11 @@ import (
 	"github.com/pacsforge/pacs/sdk/proto/pluginv1"
 )
 
-// HeaderThreshold is the largest value kept by Header: longer values are
-// bulk data, left out of what a header-mode SOP handler receives.
-const HeaderThreshold = 64 << 10
-
 // SOPHandler returns the plugin's SOP handler instance labelled instance
 // as an sdk.SOPHandler. Each Handle is one unary call carrying
 // req.Dataset as Explicit VR Little Endian: pass what the handler's
-// sdk.SOPHandlerSpec asks for (Header or Select of the instance, or all of
-// it in sdk.Full mode).
+// sdk.SOPHandlerSpec asks for (sdk.Header or sdk.Select of the instance,
+// or all of it in sdk.Full mode).
 func (c *Client) SOPHandler(instance string) sdk.SOPHandler {
 	return &sopHandler{c: c, instance: instance}
 }
@@ -85,52 +81,4 @@ func (h *sopHandler) Handle(ctx context.Context, req *sdk.StoreRequest) (*sdk.De
 		d.Replacement = ds
 	}
 	return d, nil
-}
-
-// Header returns what a header-mode SOP handler receives of ds: its
-// elements without Pixel Data (and Float/Double Float Pixel Data) and
-// without values longer than HeaderThreshold, in sequence items too. The
-// kept elements share their values with ds.
-func Header(ds *dicom.Dataset) *dicom.Dataset {
-	if ds == nil {
-		return nil
-	}
-	out := dicom.NewDataset(ds.Len())
-	out.Codec = ds.Codec
-	for e := range ds.All() {
-		switch {
-		case e.Tag == dicom.PixelData || e.Tag == dicom.FloatPixelData || e.Tag == dicom.DoubleFloatPixelData:
-			continue
-		case e.Fragments != nil || e.Bulk != nil || len(e.Value) > HeaderThreshold:
-			continue
-		}
-		ne := *e
-		if e.Items != nil {
-			ne.Items = make([]*dicom.Dataset, len(e.Items))
-			for i, it := range e.Items {
-				ne.Items[i] = Header(it)
-			}
-		}
-		out.Append(ne)
-	}
-	return out
-}
-
-// Select returns the elements of ds with the given top-level tags, what an
-// attributes-mode SOP handler receives (sdk.SOPHandlerSpec.Attributes).
-func Select(ds *dicom.Dataset, tags []dicom.Tag) *dicom.Dataset {
-	if ds == nil {
-		return nil
-	}
-	out := dicom.NewDataset(len(tags) + 1)
-	out.Codec = ds.Codec
-	if e := ds.Get(dicom.SpecificCharacterSet); e != nil {
-		out.Put(*e)
-	}
-	for _, t := range tags {
-		if e := ds.Get(t); e != nil {
-			out.Put(*e)
-		}
-	}
-	return out
 }

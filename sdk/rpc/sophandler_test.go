@@ -15,7 +15,6 @@ import (
 	"github.com/pacsforge/pacs/core/dicom"
 	"github.com/pacsforge/pacs/sdk"
 	"github.com/pacsforge/pacs/sdk/plugintest"
-	"github.com/pacsforge/pacs/sdk/rpc"
 )
 
 type filterConfig struct {
@@ -92,7 +91,7 @@ func TestSOPHandler(t *testing.T) {
 	req := func(ds *dicom.Dataset) *sdk.StoreRequest {
 		return &sdk.StoreRequest{Service: "C-STORE", SOPClassUID: "1.2.840.10008.5.1.4.1.1.2", SOPInstanceUID: "1.2.3.4",
 			CallingAE: "MODALITY", CalledAE: "FORGE", RemoteAddr: "127.0.0.1:5555", AssociationID: 7, MessageID: 3,
-			TransferSyntaxUID: "1.2.840.10008.1.2.1", Dataset: rpc.Header(ds)}
+			TransferSyntaxUID: "1.2.840.10008.1.2.1", Dataset: sdk.Header(ds)}
 	}
 
 	d, err := h.Handle(ctx, req(testDataset(t, "P1", "A1")))
@@ -138,15 +137,15 @@ func TestSOPHandler(t *testing.T) {
 
 func TestHeaderAndSelect(t *testing.T) {
 	ds := testDataset(t, "P", "A")
-	big := bytes.Repeat([]byte("x"), rpc.HeaderThreshold+2)
+	big := bytes.Repeat([]byte("x"), sdk.HeaderThreshold+2)
 	if err := ds.SetBytes(dicom.EncapsulatedDocument, dicom.OB, big); err != nil {
 		t.Fatal(err)
 	}
-	h := rpc.Header(ds)
+	h := sdk.Header(ds)
 	if h.Contains(dicom.PixelData) || h.Contains(dicom.EncapsulatedDocument) || h.String(dicom.PatientID) != "P" {
 		t.Errorf("Header() kept bulk data or lost PatientID")
 	}
-	s := rpc.Select(ds, []dicom.Tag{dicom.AccessionNumber})
+	s := sdk.Select(ds, []dicom.Tag{dicom.AccessionNumber})
 	if s.Len() != 2 || s.String(dicom.AccessionNumber) != "A" {
 		t.Errorf("Select() = %d elements", s.Len())
 	}
