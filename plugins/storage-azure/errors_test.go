@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -64,18 +65,31 @@ func TestMapError(t *testing.T) {
 }
 
 // TestRetries puts a proxy in front of Azurite that answers 503 Server Busy
-// to every other request: with retries every operation succeeds, without
-// them the first busy answer is ErrUnavailable.
+// to the first attempt of every distinct request: with retries every
+// operation succeeds, without them the busy answer is ErrUnavailable. The
+// refusal is decided per request, not by a shared counter, because blocks
+// are staged concurrently and a counter would let one block's attempts all
+// be refused.
 func TestRetries(t *testing.T) {
 	az := peertest.StartAzurite(t)
-	var n atomic.Int64
-	busy := atomic.Bool{}
+	var (
+		mu   sync.Mutex
+		seen = map[string]bool{}
+	)
+	var busy atomic.Bool
 	target := az.BlobEndpoint[:strings.LastIndex(az.BlobEndpoint, "/")]
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if busy.Load() && n.Add(1)%2 == 1 {
-			w.Header().Set("x-ms-error-code", "ServerBusy")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
+		if busy.Load() {
+			key := r.Method + " " + r.URL.RequestURI()
+			mu.Lock()
+			first := !seen[key]
+			seen[key] = true
+			mu.Unlock()
+			if first {
+				w.Header().Set("x-ms-error-code", "ServerBusy")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
 		}
 		req, err := http.NewRequestWithContext(r.Context(), r.Method, target+r.URL.RequestURI(), r.Body)
 		if err != nil {
@@ -125,7 +139,9 @@ func TestRetries(t *testing.T) {
 	if info, err := withRetries.Stat(ctx, "k"); err != nil || info.SHA256 != hexSHA256(data) {
 		t.Errorf("Stat with retries = %+v, %v", info, err)
 	}
-	n.Store(0) // the next request is refused
+	mu.Lock()
+	clear(seen) // the next request is refused
+	mu.Unlock()
 	_, err := without.Stat(ctx, "k")
 	if !errors.Is(err, sdk.ErrUnavailable) {
 		t.Errorf("Stat through a busy service without retries: %v, want ErrUnavailable", err)
