@@ -63,6 +63,29 @@ func NewReader(r io.Reader, s Syntax, opts ...Option) *Reader {
 	return rd
 }
 
+// Release returns the Reader's read buffer for reuse by later Readers. It
+// is for a Reader left before the end of its input (stopped at a tag, or
+// abandoned): one read to its end has released the buffer already. Values
+// returned before stay valid, since they never alias the buffer; the Reader,
+// and what Remaining returned, must not be read afterwards (they fail with
+// ErrReleased).
+func (r *Reader) Release() {
+	if r.src.r == nil || r.src.buf == nil {
+		return
+	}
+	r.src.base += int64(r.src.pos)
+	r.src.release()
+	r.err = ErrReleased
+}
+
+// ErrReleased is returned by a Reader used after Release.
+var ErrReleased = errors.New("codec: reader used after Release")
+
+// failedReader is an io.Reader that fails with err.
+type failedReader struct{ err error }
+
+func (f failedReader) Read([]byte) (int, error) { return 0, f.err }
+
 // ReadDataset decodes the data set in b, encoded in s. Values are sub-slices
 // of b (which must then not be modified) unless WithCopyValues(true) is
 // given; big-endian binary values are always copied, since they are swapped.
@@ -105,6 +128,9 @@ func (r *Reader) Problems() []Problem { return r.problems }
 // after a stop requested by WithStopAt, the stopping element's first byte. It
 // combines the Reader's buffered bytes with the underlying (inflated) stream.
 func (r *Reader) Remaining() io.Reader {
+	if r.err == ErrReleased {
+		return failedReader{ErrReleased}
+	}
 	rest := r.src.unread()
 	if r.under == nil {
 		return bytes.NewReader(rest)

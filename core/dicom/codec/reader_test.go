@@ -407,3 +407,34 @@ func TestStopSkipsStrayDelimiter(t *testing.T) {
 		t.Fatalf("ReadDataset() = %v, %v; want PatientName and PatientID", tagList(ds), err)
 	}
 }
+
+// TestRelease: a stream Reader stopped before Pixel Data and released
+// keeps the values it returned valid and fails every later read.
+func TestRelease(t *testing.T) {
+	in := explicitLE().str(tagPatientName, "PN", "A^").str(tagPatientID, "LO", "42").el(0x7fe00010, "OW", 2, 1, 2).bytes()
+	r := NewReader(bytes.NewReader(in), ExplicitVRLittleEndian, WithStopAt(dicom.PixelData))
+	ds, err := r.ReadDataset()
+	if err != nil || ds.Len() != 2 {
+		t.Fatalf("ReadDataset() = %v, %v; want 2 elements", tagList(ds), err)
+	}
+	r.Release()
+	r.Release() // twice is harmless
+	// Another Reader may now hold the buffer and overwrite it.
+	other := NewReader(bytes.NewReader(bytes.Repeat([]byte{0xff}, 4096)), ExplicitVRLittleEndian)
+	other.Next()
+	if got := ds.String(tagPatientID); got != "42" {
+		t.Errorf("PatientID after Release = %q, want 42", got)
+	}
+	if _, err := r.Next(); !errors.Is(err, ErrReleased) {
+		t.Errorf("Next after Release: %v, want ErrReleased", err)
+	}
+	if _, err := io.ReadAll(r.Remaining()); !errors.Is(err, ErrReleased) {
+		t.Errorf("Remaining after Release: %v, want ErrReleased", err)
+	}
+	// A Reader over bytes holds no pooled buffer: Release does nothing.
+	br := NewBytesReader(in, ExplicitVRLittleEndian)
+	br.Release()
+	if ds, err := br.ReadDataset(); err != nil || ds.Len() != 3 {
+		t.Errorf("bytes Reader after Release: %v, %v; want 3 elements", tagList(ds), err)
+	}
+}

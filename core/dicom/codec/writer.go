@@ -13,6 +13,10 @@ import (
 const (
 	// writeBufSize is the Writer's buffer; it is flushed when full.
 	writeBufSize = 64 << 10
+	// initialWriteBuf is the buffer a Writer starts with; it grows up to
+	// writeBufSize as needed, so a Writer of a few elements (File Meta
+	// Information, a command) allocates little.
+	initialWriteBuf = 4 << 10
 	// directWrite is the value size from which a Writer writes a value
 	// straight to its destination instead of copying it into its buffer.
 	directWrite = 16 << 10
@@ -89,7 +93,7 @@ func NewWriter(w io.Writer, s Syntax, opts ...WriterOption) *Writer {
 		w = wr.fw
 	}
 	wr.enc.w = w
-	wr.enc.buf = make([]byte, 0, writeBufSize)
+	wr.enc.buf = make([]byte, 0, initialWriteBuf)
 	return wr
 }
 

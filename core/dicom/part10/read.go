@@ -256,6 +256,7 @@ func ReadFile(path string, opts ...Option) (*File, error) {
 	}
 	f := r.File()
 	ds, err := r.ReadDataset()
+	r.Release()
 	f.Dataset = ds
 	f.Problems = append(f.Problems, r.Problems()...)
 	if err == nil {
@@ -452,6 +453,12 @@ func (r *Reader) ReadDataset() (*dicom.Dataset, error) {
 func (r *Reader) Problems() []codec.Problem {
 	return offsetProblems(r.cr.Problems(), r.file.DatasetOffset)
 }
+
+// Release returns the Reader's read buffer for reuse (see
+// codec.Reader.Release): for a Reader left before the end of the data set,
+// such as one stopped at Pixel Data. Elements read stay valid; the Reader
+// must not be read afterwards.
+func (r *Reader) Release() { r.cr.Release() }
 
 // Remaining returns the rest of the stream after a stop (WithStopAt).
 func (r *Reader) Remaining() io.Reader { return r.cr.Remaining() }
