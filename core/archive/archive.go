@@ -48,6 +48,10 @@ var (
 // spoolBufferSize is the write buffer of a spool file.
 const spoolBufferSize = 256 << 10
 
+// spoolWriters recycles the spool files' write buffers: one per store would
+// be most of what an ingest allocates.
+var spoolWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, spoolBufferSize) }}
+
 // Options configure an Archive. Index, Storage and SpoolDir are required.
 type Options struct {
 	// Index is the catalogue rows are added to.
@@ -376,7 +380,12 @@ func (a *Archive) spool(req StoreRequest, syntax codec.Syntax, data io.Reader) (
 		dst = io.MultiWriter(f, h)
 	}
 	cw := &countingWriter{w: dst}
-	w := bufio.NewWriterSize(cw, spoolBufferSize)
+	w := spoolWriters.Get().(*bufio.Writer)
+	w.Reset(cw)
+	defer func() {
+		w.Reset(nil)
+		spoolWriters.Put(w)
+	}()
 	meta := part10.NewMeta(req.SOPClassUID, req.SOPInstanceUID, req.TransferSyntaxUID)
 	if ae := strings.TrimSpace(req.CallingAE); ae != "" {
 		meta.Put(dicom.Element{Tag: dicom.SourceApplicationEntityTitle, VR: dicom.AE, Value: dicom.PadValue([]byte(ae), dicom.AE)})

@@ -17,9 +17,10 @@ type Stager interface {
 	// Stage creates a new, empty staged file, open for writing.
 	Stage() (*os.File, error)
 	// CommitStaged makes the staged file at path (written and closed by
-	// the caller) the object under key, durably: the file is synced,
-	// renamed over key and key's directory synced. On error the staged
-	// file may remain: the caller removes it.
+	// the caller) the object under key, durably: the file is renamed over
+	// key, and the file and key's directory are synced before it returns.
+	// On an error after the rename the object is removed from key again;
+	// the staged file may remain: the caller removes it.
 	CommitStaged(ctx context.Context, path, key string) error
 	// ClearStaged removes every staged file, for recovery at start-up
 	// when nothing is being stored, and returns how many it removed.
@@ -63,21 +64,33 @@ func (b *FS) CommitStaged(ctx context.Context, path, key string) (err error) {
 	if err != nil {
 		return err
 	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
+	defer f.Close()
 	dir := filepath.Dir(p)
 	if err := b.mkdirAll(dir); err != nil {
 		return err
 	}
+	// Renamed before the sync, not after: on a journalling file system the
+	// file's sync then commits the new name too, and the directory's sync
+	// finds little left to do (one device flush per object instead of
+	// two). Nothing reads the object before the store is acknowledged,
+	// which is after both syncs; an object left unsynced by a crash has no
+	// index row and is the store's to clean up, as before.
 	if err := os.Rename(path, p); err != nil {
 		return err
 	}
-	return b.dirs.sync(dir)
+	if err := f.Sync(); err != nil {
+		os.Remove(p)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(p)
+		return err
+	}
+	if err := b.dirs.sync(dir); err != nil {
+		os.Remove(p)
+		return err
+	}
+	return nil
 }
 
 // ClearStaged removes the staged files left in the root.
