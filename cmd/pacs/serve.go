@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,6 +95,7 @@ type serveFlags struct {
 	strictAE   bool
 	logLevel   string
 	logJSON    bool
+	cpuProfile string
 	set        map[string]bool // the flags given on the command line
 }
 
@@ -109,6 +111,20 @@ func runServe(args []string) int {
 	log := newLogger(cfg.Log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(pf)
+		}
+		if err != nil {
+			log.Error("cannot write a CPU profile", "file", f.cpuProfile, "error", err)
+			return 1
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			pf.Close()
+		}()
+	}
 	log.Info("configuration", "file", f.configPath, "data_dir", cfg.DataDir)
 	arc, err := openArchive(ctx, cfg, log)
 	if err != nil {
@@ -148,6 +164,7 @@ func parseServeFlags(args []string) (serveFlags, int) {
 	fs.BoolVar(&f.strictAE, "strict-ae", false, "reject associations whose called AE title is not ours (overrides dicom.strict_called_ae)")
 	fs.StringVar(&f.logLevel, "log-level", config.DefaultLogLevel, "log level: "+strings.Join(config.LogLevels, ", ")+" (overrides log.level)")
 	fs.BoolVar(&f.logJSON, "log-json", false, "log JSON lines (overrides log.format)")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the server to this file until it stops (for performance diagnosis: go tool pprof)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `usage: pacs serve [--config FILE] [options]
 
