@@ -61,6 +61,7 @@ func gen(args []string) error {
 	fs := flag.NewFlagSet("gen", flag.ExitOnError)
 	n := fs.Int("n", 300, "number of slices")
 	out := fs.String("out", "", "output directory")
+	size := fs.Int("size", 512, "rows and columns of each slice")
 	fs.Parse(args)
 	if *out == "" {
 		return fmt.Errorf("gen: -out is required")
@@ -69,7 +70,7 @@ func gen(args []string) error {
 		return err
 	}
 	rng := rand.New(rand.NewPCG(2026, 11))
-	pixels := make([]byte, 512*512*2)
+	pixels := make([]byte, *size**size*2)
 	study, series := "1.2.826.0.1.3680043.2.1143.9.1", "1.2.826.0.1.3680043.2.1143.9.1.1"
 	for i := 0; i < *n; i++ {
 		for j := 0; j < len(pixels); j += 8 {
@@ -100,8 +101,8 @@ func gen(args []string) error {
 		set(dicom.RescaleSlope, "1")
 		ds.SetInts(dicom.InstanceNumber, int64(i+1))
 		ds.SetInts(dicom.SamplesPerPixel, 1)
-		ds.SetInts(dicom.Rows, 512)
-		ds.SetInts(dicom.Columns, 512)
+		ds.SetInts(dicom.Rows, int64(*size))
+		ds.SetInts(dicom.Columns, int64(*size))
 		ds.SetInts(dicom.BitsAllocated, 16)
 		ds.SetInts(dicom.BitsStored, 12)
 		ds.SetInts(dicom.HighBit, 11)
