@@ -43,9 +43,19 @@ func (ix *Index) CharacterSet(ctx context.Context, level Level, uid string) ([]s
 	if !value.Valid {
 		return nil, nil
 	}
-	var values []*string
-	if err := json.Unmarshal([]byte(value.String), &values); err != nil {
+	terms, err := parseCharset(value.String)
+	if err != nil {
 		return nil, fmt.Errorf("index: stored character set of %s %s: %w", level, uid, err)
+	}
+	return terms, nil
+}
+
+// parseCharset returns the terms of a stored Specific Character Set value
+// (a DICOM JSON Value array, whose empty first value is null), nil for none.
+func parseCharset(value string) ([]string, error) {
+	var values []*string
+	if err := json.Unmarshal([]byte(value), &values); err != nil {
+		return nil, err
 	}
 	if len(values) == 0 {
 		return nil, nil

@@ -57,6 +57,25 @@ func TestCharacterSet(t *testing.T) {
 			if err != nil || !slices.Equal(got, tc.want) {
 				t.Errorf("CharacterSet() = %q, %v; want %q", got, err, tc.want)
 			}
+			// FindMatches reads the same in the query's pass.
+			keys := dicom.NewDataset(4)
+			mustSet(t, keys, uniqueKey[tc.level], tc.uid)
+			n := 0
+			for m, err := range ix.FindMatches(ctx, Query{Level: tc.level, Root: PatientRoot, Keys: keys, Relational: true}) {
+				if err != nil {
+					t.Fatalf("FindMatches: %v", err)
+				}
+				n++
+				if !slices.Equal(m.CharacterSet, tc.want) {
+					t.Errorf("FindMatches CharacterSet = %q, want %q", m.CharacterSet, tc.want)
+				}
+				if got := m.Dataset.String(uniqueKey[tc.level]); got != tc.uid {
+					t.Errorf("FindMatches data set has %q, want %q", got, tc.uid)
+				}
+			}
+			if n != 1 {
+				t.Errorf("FindMatches gave %d matches, want 1", n)
+			}
 		})
 	}
 	if _, err := ix.CharacterSet(ctx, Study, "9.9"); !errors.Is(err, ErrNotFound) {

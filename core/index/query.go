@@ -84,7 +84,21 @@ type plan struct {
 	args    []any
 	ret     []retKey
 	filters []filter
-	json    [4]int // select index of each level's stored attributes, or -1
+	json    [4]int  // select index of each level's stored attributes, or -1
+	rep     [4]bool // levels whose representative instance is joined
+	charset int     // select index of the stored Specific Character Set, or -1
+}
+
+// selectCharset selects the Specific Character Set of the query level's
+// entity: its representative instance's (its own at Image level), taken out
+// of the stored JSON by SQLite without parsing the rest in Go.
+func (p *plan) selectCharset() {
+	r := "i"
+	if l := p.q.Level; l != Image {
+		p.rep[l] = true
+		r = fmt.Sprintf("r%d", l)
+	}
+	p.charset = p.selectExpr(`json_extract(` + r + `.attrs, '$."00080005".Value')`)
 }
 
 func (p *plan) selectExpr(e string) int {
@@ -118,7 +132,7 @@ func (p *plan) from() string {
 		b.WriteString(" FROM instance i JOIN series se ON se.id = i.series_fk JOIN study st ON st.id = se.study_fk JOIN patient p ON p.id = st.patient_fk")
 	}
 	for l := Patient; l < Image; l++ {
-		if p.json[l] >= 0 {
+		if p.json[l] >= 0 || p.rep[l] {
 			fmt.Fprintf(&b, " LEFT JOIN instance r%d ON r%d.id = %s.rep_instance", l, l, alias[l])
 		}
 	}
@@ -140,7 +154,7 @@ func compile(q *Query) (*plan, error) {
 	if q.Root == StudyRoot && q.Level == Patient {
 		return nil, fmt.Errorf("%w: the Study Root model has no PATIENT level", ErrInvalidQuery)
 	}
-	p := &plan{q: q, json: [4]int{-1, -1, -1, -1}}
+	p := &plan{q: q, json: [4]int{-1, -1, -1, -1}, charset: -1}
 	p.selectExpr(alias[q.Level] + ".id")
 	kc := q.Keys.Codec
 	if !q.Relational {
@@ -429,13 +443,43 @@ func (p *plan) combinedDateTime(date, tm string) error {
 // the context's cause (C-CANCEL); stopping early releases the query.
 func (ix *Index) Find(ctx context.Context, q Query) iter.Seq2[*dicom.Dataset, error] {
 	return func(yield func(*dicom.Dataset, error) bool) {
+		for m, err := range ix.find(ctx, q, false) {
+			if !yield(m.Dataset, err) {
+				return
+			}
+		}
+	}
+}
+
+// Match is a result of FindMatches.
+type Match struct {
+	// Dataset is the result as Find yields it.
+	Dataset *dicom.Dataset
+	// CharacterSet is the Specific Character Set the matching entity's
+	// data was received with (see CharacterSet), nil for the default
+	// repertoire: what a response in the entity's own character set names.
+	CharacterSet []string
+}
+
+// FindMatches is Find, each result with the character set its entity was
+// received with, read in the same pass: a C-FIND SCP answering in the
+// stored character set needs no look-up per match.
+func (ix *Index) FindMatches(ctx context.Context, q Query) iter.Seq2[Match, error] {
+	return ix.find(ctx, q, true)
+}
+
+func (ix *Index) find(ctx context.Context, q Query, charsets bool) iter.Seq2[Match, error] {
+	return func(yield func(Match, error) bool) {
 		if q.Keys == nil {
 			q.Keys = dicom.NewDataset(0)
 		}
 		p, err := compile(&q)
 		if err != nil {
-			yield(nil, err)
+			yield(Match{}, err)
 			return
+		}
+		if charsets {
+			p.selectCharset()
 		}
 		query, args := "SELECT "+strings.Join(p.sel, ", ")+p.from()+p.whereClause(), p.args
 		if q.Limit > 0 && len(p.filters) == 0 {
@@ -445,11 +489,11 @@ func (ix *Index) Find(ctx context.Context, q Query) iter.Seq2[*dicom.Dataset, er
 		}
 		rows, err := ix.reader.QueryContext(ctx, query, args...)
 		if err != nil {
-			yield(nil, fmt.Errorf("index: find: %w", err))
+			yield(Match{}, fmt.Errorf("index: find: %w", err))
 			return
 		}
 		defer rows.Close()
-		var buf []*dicom.Dataset // with a limit: results held back until the count is known
+		var buf []Match // with a limit: results held back until the count is known
 		hold := q.Limit > 0
 		vals := make([]sql.NullString, len(p.sel))
 		dest := make([]any, len(vals))
@@ -458,29 +502,36 @@ func (ix *Index) Find(ctx context.Context, q Query) iter.Seq2[*dicom.Dataset, er
 		}
 		for rows.Next() {
 			if err := ctx.Err(); err != nil {
-				yield(nil, context.Cause(ctx))
+				yield(Match{}, context.Cause(ctx))
 				return
 			}
 			if err := rows.Scan(dest...); err != nil {
-				yield(nil, fmt.Errorf("index: find: %w", err))
+				yield(Match{}, fmt.Errorf("index: find: %w", err))
 				return
 			}
 			ds, ok, err := p.result(vals)
 			if err != nil {
-				yield(nil, err)
+				yield(Match{}, err)
 				return
 			}
 			if !ok {
 				continue
 			}
+			m := Match{Dataset: ds}
+			if p.charset >= 0 && vals[p.charset].Valid {
+				if m.CharacterSet, err = parseCharset(vals[p.charset].String); err != nil {
+					yield(Match{}, fmt.Errorf("index: stored character set of entity %s: %w", vals[0].String, err))
+					return
+				}
+			}
 			if hold {
-				if buf = append(buf, ds); len(buf) > q.Limit {
-					yield(nil, fmt.Errorf("%w: more than %d", ErrTooManyMatches, q.Limit))
+				if buf = append(buf, m); len(buf) > q.Limit {
+					yield(Match{}, fmt.Errorf("%w: more than %d", ErrTooManyMatches, q.Limit))
 					return
 				}
 				continue
 			}
-			if !yield(ds, nil) {
+			if !yield(m, nil) {
 				return
 			}
 		}
@@ -490,11 +541,11 @@ func (ix *Index) Find(ctx context.Context, q Query) iter.Seq2[*dicom.Dataset, er
 			} else {
 				err = fmt.Errorf("index: find: %w", err)
 			}
-			yield(nil, err)
+			yield(Match{}, err)
 			return
 		}
-		for _, ds := range buf {
-			if !yield(ds, nil) {
+		for _, m := range buf {
+			if !yield(m, nil) {
 				return
 			}
 		}

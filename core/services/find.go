@@ -77,14 +77,15 @@ func FindHandler(o Options, root index.Root) dimse.FindHandler {
 			return st
 		}
 		q.Limit = o.MaxFindResults
-		rc := newResponseCharset(ctx, o.Index, q.Level, identifier)
+		rc := newResponseCharset(identifier)
 		n := 0
-		for ds, err := range o.Index.Find(ctx, q) {
+		for m, err := range o.Index.FindMatches(ctx, q) {
 			if err != nil {
 				return findStatus(ctx, err, o.MaxFindResults, log)
 			}
+			ds := m.Dataset
 			supplyKeys(ds, identifier, o.AETitle)
-			if err := w.Pending(ctx, rc.encode(ds)); err != nil {
+			if err := w.Pending(ctx, rc.encode(ds, m.CharacterSet)); err != nil {
 				return findStatus(ctx, err, o.MaxFindResults, log)
 			}
 			n++

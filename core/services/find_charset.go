@@ -2,12 +2,11 @@ package services
 
 import (
 	"bytes"
-	"context"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/pacsforge/pacs/core/dicom"
 	"github.com/pacsforge/pacs/core/dicom/charset"
-	"github.com/pacsforge/pacs/core/index"
 )
 
 // responseCharset chooses the character set of each C-FIND response. The
@@ -19,7 +18,7 @@ import (
 //     one and every value of the response can be encoded in it: the SCU
 //     gets the character set it asked in;
 //  3. else in the character set the entity's data was received with
-//     (index.CharacterSet), when every value can be encoded in it;
+//     (index.Match.CharacterSet), when every value can be encoded in it;
 //  4. else in UTF-8, Specific Character Set "ISO_IR 192", which holds every
 //     value.
 //
@@ -27,17 +26,18 @@ import (
 // included (they inherit it: an item's own Specific Character Set is
 // dropped).
 type responseCharset struct {
-	ctx   context.Context
-	ix    *index.Index
-	level index.Level
 	query *charset.Codec // the identifier's character set; nil when none or not usable
+	// stored caches the codecs of the character sets matches were
+	// received with, by their terms joined: a query's matches mostly
+	// share one.
+	stored map[string]*charset.Codec
 }
 
 // utf8Codec is the codec of ISO_IR 192.
 var utf8Codec, _ = charset.New([]string{"ISO_IR 192"})
 
-func newResponseCharset(ctx context.Context, ix *index.Index, level index.Level, identifier *dicom.Dataset) *responseCharset {
-	rc := &responseCharset{ctx: ctx, ix: ix, level: level}
+func newResponseCharset(identifier *dicom.Dataset) *responseCharset {
+	rc := &responseCharset{}
 	if terms := identifier.Strings(dicom.SpecificCharacterSet); len(terms) > 0 {
 		if c, err := charset.New(terms); err == nil && !c.IsDefault() {
 			rc.query = c
@@ -46,18 +46,10 @@ func newResponseCharset(ctx context.Context, ix *index.Index, level index.Level,
 	return rc
 }
 
-// levelUniqueKey is the unique key of each level, which every response
-// holds (PS3.4 C.4.1.2.2).
-var levelUniqueKey = map[index.Level]dicom.Tag{
-	index.Patient: dicom.PatientID,
-	index.Study:   dicom.StudyInstanceUID,
-	index.Series:  dicom.SeriesInstanceUID,
-	index.Image:   dicom.SOPInstanceUID,
-}
-
 // encode returns ds, a response as the index yields it, in the character
-// set chosen by the rules of responseCharset.
-func (rc *responseCharset) encode(ds *dicom.Dataset) *dicom.Dataset {
+// set chosen by the rules of responseCharset; stored is the character set
+// the entity was received with (index.Match.CharacterSet).
+func (rc *responseCharset) encode(ds *dicom.Dataset, stored []string) *dicom.Dataset {
 	if isASCII(ds) {
 		return ds
 	}
@@ -66,11 +58,9 @@ func (rc *responseCharset) encode(ds *dicom.Dataset) *dicom.Dataset {
 			return out
 		}
 	}
-	if terms, err := rc.ix.CharacterSet(rc.ctx, rc.level, ds.String(levelUniqueKey[rc.level])); err == nil && len(terms) > 0 {
-		if c, err := charset.New(terms); err == nil && !c.IsDefault() && c != rc.query {
-			if out, ok := recode(ds, c); ok {
-				return out
-			}
+	if c := rc.codec(stored); c != nil && c != rc.query {
+		if out, ok := recode(ds, c); ok {
+			return out
 		}
 	}
 	if out, ok := recode(ds, utf8Codec); ok {
@@ -78,6 +68,32 @@ func (rc *responseCharset) encode(ds *dicom.Dataset) *dicom.Dataset {
 	}
 	return ds // text that is not even UTF-8: sent as the index has it
 }
+
+// codec returns the codec of a stored character set, nil for the default
+// repertoire or one that is not usable.
+func (rc *responseCharset) codec(terms []string) *charset.Codec {
+	if len(terms) == 0 {
+		return nil
+	}
+	key := strings.Join(terms, `\`)
+	if c, ok := rc.stored[key]; ok {
+		return c
+	}
+	c, err := charset.New(terms)
+	if err != nil || c.IsDefault() {
+		c = nil
+	}
+	if rc.stored == nil {
+		rc.stored = map[string]*charset.Codec{}
+	}
+	if len(rc.stored) < maxStoredCharsets {
+		rc.stored[key] = c
+	}
+	return c
+}
+
+// maxStoredCharsets bounds the codecs a query caches.
+const maxStoredCharsets = 16
 
 // recode returns a copy of ds, whose text is UTF-8, with the values of the
 // character-set VRs encoded with c and Specific Character Set naming c;
