@@ -90,6 +90,13 @@ type row struct {
 	rec    *InstanceRecord
 	values [4][]any // column values of each level in the order of columns
 	norms  [4][]any // folded copies, in the same order
+	set    [3][]any // values of setCols (patient, study, series)
+	// old receives the setCols read from the indexed rows: stored[l]
+	// points at the strings of old[l], as destinations of Scan, and all
+	// holds stored of every level in order.
+	old    [3][]string
+	stored [3][]any
+	all    []any
 	study  string
 	series string
 	sop    string
@@ -154,6 +161,17 @@ func prepare(rec *InstanceRecord) (*row, error) {
 			r.norms[c.level] = append(r.norms[c.level], foldPN(v))
 		}
 	}
+	for l := Patient; l <= Series; l++ {
+		r.set[l] = append(r.values[l][identity[l]:len(r.values[l]):len(r.values[l])], r.norms[l]...)
+		r.old[l] = make([]string, len(r.set[l]))
+		for i := range r.old[l] {
+			r.all = append(r.all, &r.old[l][i])
+		}
+	}
+	for l, n := 0, 0; l < len(r.stored); l++ {
+		r.stored[l] = r.all[n : n+len(r.old[l]) : n+len(r.old[l])]
+		n += len(r.old[l])
+	}
 	b, err := dicomjson.Marshal(withoutBulk(ds, 0), dicomjson.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("index: attributes of %s as JSON: %w", r.sop, err)
@@ -204,45 +222,79 @@ func isBinary(vr dicom.VR) bool {
 // Statements of the writer, built from columns.
 var (
 	insertSQL [3]string // patient, study, series with zero counts
-	updateSQL [3]string // attributes, count deltas and representative
+	// setCols are the columns of patient, study and series that the newest
+	// instance sets: the attribute columns but the level's identity (which
+	// found the row, so is equal) and the folded copies.
+	setCols [3][]string
+	// updateSQL adds the count deltas and sets the representative instance
+	// and updated_at (and, for a study, Modalities and SOP Classes in Study):
+	// [l][0] leaves the attributes alone, [l][1] also sets setCols. No
+	// column of [l][0] is indexed, so that it rewrites the row only.
+	updateSQL [3][2]string
+	// selectParents reads a series, its study and patient, and their
+	// setCols, by Series Instance UID; selectPatient, selectStudy and
+	// selectSeries read one of them, with its setCols, by its identity.
+	selectParents, selectPatient, selectStudy, selectSeries string
 )
 
+// identity is the number of leading columns of each level that identify its
+// row: (Patient ID, Issuer of Patient ID), Study and Series Instance UID.
+var identity = [3]int{2, 1, 1}
+
 func init() {
+	var parentCols []string
 	for l := Patient; l <= Series; l++ {
-		var names, marks, sets []string
+		var attrs, norms []string
 		for i := range columns {
 			c := &columns[i]
 			if c.level != l || c.kind == kCount {
 				continue
 			}
-			names = append(names, c.name)
-			sets = append(sets, c.name+" = ?")
-		}
-		for i := range columns {
-			c := &columns[i]
-			if c.level == l && c.norm != "" {
-				names = append(names, c.norm)
-				sets = append(sets, c.norm+" = ?")
+			attrs = append(attrs, c.name)
+			if c.norm != "" {
+				norms = append(norms, c.norm)
 			}
+		}
+		if want := [...]string{"patient_id, issuer", "study_instance_uid", "series_instance_uid"}[l]; strings.Join(attrs[:identity[l]], ", ") != want {
+			panic("index: the identity of " + table[l] + " is not its first columns")
+		}
+		names := append(slices.Clone(attrs), norms...)
+		setCols[l] = append(attrs[identity[l]:len(attrs):len(attrs)], norms...)
+		for _, c := range setCols[l] {
+			parentCols = append(parentCols, alias[l]+"."+c)
 		}
 		fk := [...]string{"", "patient_fk", "study_fk"}[l]
 		counts := [...]string{"num_studies, num_series, num_instances", "num_series, num_instances", "num_instances"}[l]
 		if fk != "" {
 			names = append([]string{fk}, names...)
 		}
-		for range names {
-			marks = append(marks, "?")
-		}
+		marks := strings.Repeat(", ?", len(names))[2:]
 		zeros := strings.Repeat(", 0", strings.Count(counts, ",")+1)
 		insertSQL[l] = fmt.Sprintf("INSERT INTO %s (%s, %s, rep_instance, updated_at) VALUES (%s%s, 0, ?) RETURNING id",
-			table[l], strings.Join(names, ", "), counts, strings.Join(marks, ", "), zeros)
-		var deltas []string
+			table[l], strings.Join(names, ", "), counts, marks, zeros)
+		var sets []string
 		for c := range strings.SplitSeq(counts, ", ") {
-			deltas = append(deltas, c+" = "+c+" + ?")
+			sets = append(sets, c+" = "+c+" + ?")
 		}
-		updateSQL[l] = fmt.Sprintf("UPDATE %s SET %s, %s, rep_instance = ?, updated_at = ? WHERE id = ?",
-			table[l], strings.Join(sets, ", "), strings.Join(deltas, ", "))
+		if l == Study {
+			sets = append(sets, "modalities_in_study = ?", "sop_classes_in_study = ?")
+		}
+		sets = append(sets, "rep_instance = ?", "updated_at = ?")
+		var attrSets []string
+		for _, c := range setCols[l] {
+			attrSets = append(attrSets, c+" = ?")
+		}
+		updateSQL[l][0] = fmt.Sprintf("UPDATE %s SET %s WHERE id = ?", table[l], strings.Join(sets, ", "))
+		updateSQL[l][1] = fmt.Sprintf("UPDATE %s SET %s, %s WHERE id = ?", table[l], strings.Join(attrSets, ", "), strings.Join(sets, ", "))
 	}
+	selectParents = `SELECT se.id, st.id, p.id, st.study_instance_uid, p.patient_id, p.issuer,
+		st.modalities_in_study, st.sop_classes_in_study, ` + strings.Join(parentCols, ", ") + `
+		FROM series se JOIN study st ON st.id = se.study_fk JOIN patient p ON p.id = st.patient_fk
+		WHERE se.series_instance_uid = ?`
+	selectPatient = `SELECT id, ` + strings.Join(setCols[Patient], ", ") + ` FROM patient WHERE patient_id = ? AND issuer = ?`
+	selectStudy = `SELECT id, patient_fk, modalities_in_study, sop_classes_in_study, num_series, num_instances, ` +
+		strings.Join(setCols[Study], ", ") + ` FROM study WHERE study_instance_uid = ?`
+	selectSeries = `SELECT id, study_fk, ` + strings.Join(setCols[Series], ", ") + ` FROM series WHERE series_instance_uid = ?`
 }
 
 const (
@@ -250,14 +302,58 @@ const (
 		i.transfer_syntax_uid, i.backend, i.storage_key, i.size, i.sha256, i.tier
 		FROM instance i JOIN series se ON se.id = i.series_fk JOIN study st ON st.id = se.study_fk
 		WHERE i.sop_instance_uid = ?`
+	// insertInstance inserts nothing, and returns no row, if the SOP
+	// Instance UID is indexed.
 	insertInstance = `INSERT INTO instance (series_fk, sop_instance_uid, sop_class_uid, instance_number,
 		backend, storage_key, size, sha256, tier, transfer_syntax_uid, received_at, accessed_at, attrs)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sop_instance_uid) DO NOTHING RETURNING id`
 )
 
 // add writes r inside the batch: patient, study and series are inserted or
 // updated with r's attributes (the newest instance's), counts maintained.
+//
+// Most instances belong to a series already indexed under the same study
+// and patient, and are new: one statement reads the three rows, and the
+// instance is inserted unless its UID is indexed. Anything else (a new
+// series, study or patient, a study that moves to another patient, a
+// duplicate) takes the general path, addNew.
 func (w *writeTx) add(r *row) (Result, error) {
+	pv := r.values[Patient]
+	var series, study, patient int64
+	var studyUID, patientID, issuer, modalities, classes string
+	dest := append([]any{&series, &study, &patient, &studyUID, &patientID, &issuer, &modalities, &classes}, r.all...)
+	known, err := w.queryRow(selectParents, []any{r.series}, dest...)
+	if err != nil {
+		return Result{}, err
+	}
+	if !known || studyUID != r.study || patientID != pv[0] || issuer != pv[1] {
+		return w.addNew(r, known)
+	}
+	inst, inserted, err := w.insertInstance(r, series)
+	if err != nil || !inserted {
+		if err == nil {
+			return w.addNew(r, known)
+		}
+		return Result{}, err
+	}
+	changed := [3]bool{r.changed(Patient), r.changed(Study), r.changed(Series)}
+	if err := w.update(Series, series, changed, r, inst, 1); err != nil {
+		return Result{}, err
+	}
+	modalities, classes = r.inStudy(modalities, classes)
+	if err := w.update(Study, study, changed, r, inst, 0, 1, modalities, classes); err != nil {
+		return Result{}, err
+	}
+	if err := w.update(Patient, patient, changed, r, inst, 0, 0, 1); err != nil {
+		return Result{}, err
+	}
+	return Result{Stored: true}, nil
+}
+
+// addNew is add's general path. knownSeries reports whether r's series was
+// indexed when add looked (if not, deleting a previous instance cannot have
+// indexed it).
+func (w *writeTx) addNew(r *row, knownSeries bool) (Result, error) {
 	var res Result
 	var oldID int64
 	p := &res.Previous
@@ -279,16 +375,20 @@ func (w *writeTx) add(r *row) (Result, error) {
 			return res, err
 		}
 	}
+	// changed says which rows were found with other attributes than r's: a
+	// row inserted here has r's.
+	var changed [3]bool
 
 	// Patient: identity is (Patient ID, Issuer of Patient ID).
 	pv := r.values[Patient]
 	var patient int64
-	found, err = w.queryRow(`SELECT id FROM patient WHERE patient_id = ? AND issuer = ?`, []any{pv[0], pv[1]}, &patient)
+	found, err = w.queryRow(selectPatient, []any{pv[0], pv[1]}, append([]any{&patient}, r.stored[Patient]...)...)
 	if err != nil {
 		return res, err
 	}
-	newPatient := !found
-	if newPatient {
+	if found {
+		changed[Patient] = r.changed(Patient)
+	} else {
 		args := append(append(slices.Clone(pv), r.norms[Patient]...), r.at)
 		if _, err := w.queryRow(insertSQL[Patient], args, &patient); err != nil {
 			return res, err
@@ -298,32 +398,37 @@ func (w *writeTx) add(r *row) (Result, error) {
 	// Study: moves to the patient of its newest instance.
 	var study, studyPatient, stSeries, stInstances int64
 	var modalities, classes string
-	found, err = w.queryRow(`SELECT id, patient_fk, modalities_in_study, sop_classes_in_study, num_series, num_instances
-		FROM study WHERE study_instance_uid = ?`, []any{r.study}, &study, &studyPatient, &modalities, &classes, &stSeries, &stInstances)
+	found, err = w.queryRow(selectStudy, []any{r.study},
+		append([]any{&study, &studyPatient, &modalities, &classes, &stSeries, &stInstances}, r.stored[Study]...)...)
 	if err != nil {
 		return res, err
 	}
-	newStudy := !found
 	var moved [3]int64 // studies, series, instances moved to this patient
-	if newStudy {
+	if !found {
 		args := append(append([]any{patient}, r.values[Study]...), r.norms[Study]...)
 		args = append(args, r.at)
 		if _, err := w.queryRow(insertSQL[Study], args, &study); err != nil {
 			return res, err
 		}
 		moved[0] = 1
-	} else if studyPatient != patient {
-		if err := w.moveStudy(study, studyPatient, patient, stSeries, stInstances); err != nil {
-			return res, err
+	} else {
+		changed[Study] = r.changed(Study)
+		if studyPatient != patient {
+			if err := w.moveStudy(study, studyPatient, patient, stSeries, stInstances); err != nil {
+				return res, err
+			}
+			moved = [3]int64{1, stSeries, stInstances}
 		}
-		moved = [3]int64{1, stSeries, stInstances}
 	}
 
 	// Series: must stay in its study.
 	var series, seriesStudy int64
-	found, err = w.queryRow(`SELECT id, study_fk FROM series WHERE series_instance_uid = ?`, []any{r.series}, &series, &seriesStudy)
-	if err != nil {
-		return res, err
+	found = false
+	if knownSeries {
+		found, err = w.queryRow(selectSeries, []any{r.series}, append([]any{&series, &seriesStudy}, r.stored[Series]...)...)
+		if err != nil {
+			return res, err
+		}
 	}
 	newSeries := !found
 	if newSeries {
@@ -333,42 +438,77 @@ func (w *writeTx) add(r *row) (Result, error) {
 		}
 	} else if seriesStudy != study {
 		return res, fmt.Errorf("%w: series %s is indexed in another study than %s", ErrInvalidRecord, r.series, r.study)
+	} else {
+		changed[Series] = r.changed(Series)
 	}
 
-	iv := r.values[Image]
-	var inst int64
-	if _, err := w.queryRow(insertInstance, []any{series, r.sop, r.class, iv[2], r.rec.Backend, r.rec.Key, r.rec.Size,
-		r.rec.SHA256, r.rec.Tier, r.rec.TransferSyntaxUID, r.at, r.at, r.attrs}, &inst); err != nil {
+	inst, inserted, err := w.insertInstance(r, series)
+	if err != nil {
 		return res, err
 	}
-
+	if !inserted {
+		return res, fmt.Errorf("index: instance %s indexed twice", r.sop)
+	}
 	ns := b2i(newSeries)
-	if _, err := w.exec(updateSQL[Series], append(slices.Clone(r.values[Series]), 1, inst, r.at, series)...); err != nil {
+	if err := w.update(Series, series, changed, r, inst, 1); err != nil {
 		return res, err
 	}
-	args := append(append(slices.Clone(r.values[Study]), r.norms[Study]...), ns, 1, inst, r.at, study)
-	if _, err := w.exec(updateSQL[Study], args...); err != nil {
+	modalities, classes = r.inStudy(modalities, classes)
+	if err := w.update(Study, study, changed, r, inst, ns, 1, modalities, classes); err != nil {
 		return res, err
 	}
-	// Most instances add neither a modality nor a SOP class to their study.
-	grown := false
-	if r.mod != "" && !slices.Contains(strings.Split(modalities, `\`), r.mod) {
-		modalities, grown = joinSet(modalities, r.mod), true
-	}
-	if !slices.Contains(strings.Split(classes, `\`), r.class) {
-		classes, grown = joinSet(classes, r.class), true
-	}
-	if grown {
-		if _, err := w.exec(`UPDATE study SET modalities_in_study = ?, sop_classes_in_study = ? WHERE id = ?`, modalities, classes, study); err != nil {
-			return res, err
-		}
-	}
-	args = append(append(slices.Clone(pv), r.norms[Patient]...), moved[0], moved[1]+ns, moved[2]+1, inst, r.at, patient)
-	if _, err := w.exec(updateSQL[Patient], args...); err != nil {
+	if err := w.update(Patient, patient, changed, r, inst, moved[0], moved[1]+ns, moved[2]+1); err != nil {
 		return res, err
 	}
 	res.Stored = true
 	return res, nil
+}
+
+// insertInstance inserts r's instance row in series, and reports false if
+// its SOP Instance UID is indexed.
+func (w *writeTx) insertInstance(r *row, series int64) (int64, bool, error) {
+	var inst int64
+	iv := r.values[Image]
+	ok, err := w.queryRow(insertInstance, []any{series, r.sop, r.class, iv[2], r.rec.Backend, r.rec.Key, r.rec.Size,
+		r.rec.SHA256, r.rec.Tier, r.rec.TransferSyntaxUID, r.at, r.at, r.attrs}, &inst)
+	return inst, ok, err
+}
+
+// update applies updateSQL[l] to row id with the counts (and for a study,
+// the lists) in set, makes inst its representative instance, and sets r's
+// attributes if changed[l].
+func (w *writeTx) update(l Level, id int64, changed [3]bool, r *row, inst int64, set ...any) error {
+	var args []any
+	if changed[l] {
+		args = append(args, r.set[l]...)
+	}
+	args = append(append(args, set...), inst, r.at, id)
+	_, err := w.exec(updateSQL[l][b2i(changed[l])], args...)
+	return err
+}
+
+// changed reports whether the attributes read into r.old[l] differ from
+// r's own (an empty value differs from a non-empty one).
+func (r *row) changed(l Level) bool {
+	for i, v := range r.set[l] {
+		if v.(string) != r.old[l][i] {
+			return true
+		}
+	}
+	return false
+}
+
+// inStudy returns a study's Modalities and SOP Classes in Study with r's
+// modality and SOP class added.
+func (r *row) inStudy(modalities, classes string) (string, string) {
+	// Most instances add neither.
+	if r.mod != "" && !slices.Contains(strings.Split(modalities, `\`), r.mod) {
+		modalities = joinSet(modalities, r.mod)
+	}
+	if !slices.Contains(strings.Split(classes, `\`), r.class) {
+		classes = joinSet(classes, r.class)
+	}
+	return modalities, classes
 }
 
 // moveStudy takes a study and its counts from one patient to another,
