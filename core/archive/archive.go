@@ -376,8 +376,10 @@ func (a *Archive) spool(req StoreRequest, syntax codec.Syntax, data io.Reader) (
 	var dst io.Writer = f
 	var h hash.Hash
 	if sp.staged {
+		// The object itself, synced when committed: its writeback starts
+		// while the rest of it arrives.
 		h = sha256.New()
-		dst = io.MultiWriter(f, h)
+		dst = io.MultiWriter(storage.NewWritebackWriter(f), h)
 	}
 	cw := &countingWriter{w: dst}
 	w := spoolWriters.Get().(*bufio.Writer)

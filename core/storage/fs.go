@@ -87,7 +87,7 @@ func (b *FS) Put(ctx context.Context, key string, r io.Reader) (size int64, sum 
 		}
 	}()
 	h := sha256.New()
-	size, err = io.Copy(io.MultiWriter(f, h), ctxReader{ctx, r})
+	size, err = io.Copy(io.MultiWriter(NewWritebackWriter(f), h), ctxReader{ctx, r})
 	if err != nil {
 		return 0, "", err
 	}
