@@ -33,7 +33,7 @@ func (ix *Index) CharacterSet(ctx context.Context, level Level, uid string) ([]s
 	// Only the value is taken out of the stored JSON, by SQLite: the
 	// attributes are not parsed whole for every match of a query.
 	var value sql.NullString
-	err := ix.reader.QueryRowContext(ctx, q, uid).Scan(&value)
+	err := ix.reads.queryRow(ctx, q, uid).Scan(&value)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s %s", ErrNotFound, level, uid)
 	}

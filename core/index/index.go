@@ -68,6 +68,7 @@ type Index struct {
 	writer *sql.DB   // one connection, used by the committer only
 	stmts  stmtCache // the writer's prepared statements, the committer's own
 	reader *sql.DB   // read-only pool
+	reads  readStmts // the reader's prepared statements
 
 	queue   chan *op
 	stop    chan struct{} // closed by Close
@@ -156,6 +157,7 @@ func Open(ctx context.Context, path string, opt Options) (*Index, error) {
 		opt:    opt,
 		writer: w,
 		reader: r,
+		reads:  readStmts{db: r},
 		queue:  make(chan *op, DefaultQueueLength),
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
@@ -176,6 +178,7 @@ func (ix *Index) Close() error {
 	close(ix.stop)
 	ix.closeMu.Unlock()
 	<-ix.done
+	ix.reads.close()
 	return errors.Join(ix.reader.Close(), ix.writer.Close())
 }
 

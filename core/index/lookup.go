@@ -35,7 +35,7 @@ func (l *Location) dest() []any {
 func (ix *Index) Instance(ctx context.Context, sopInstanceUID string) (InstanceInfo, error) {
 	var in InstanceInfo
 	var recv, acc int64
-	err := ix.reader.QueryRowContext(ctx, `SELECT `+locationColumns+`, i.received_at, i.accessed_at`+instanceJoins+
+	err := ix.reads.queryRow(ctx, `SELECT `+locationColumns+`, i.received_at, i.accessed_at`+instanceJoins+
 		` WHERE i.sop_instance_uid = ?`, sopInstanceUID).Scan(append(in.dest(), &recv, &acc)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return in, fmt.Errorf("%w: instance %s", ErrNotFound, sopInstanceUID)
@@ -51,7 +51,7 @@ func (ix *Index) Instance(ctx context.Context, sopInstanceUID string) (InstanceI
 // without bulk data, see MaxInlineBinary), text in UTF-8, or ErrNotFound.
 func (ix *Index) Attributes(ctx context.Context, sopInstanceUID string) (*dicom.Dataset, error) {
 	var attrs string
-	err := ix.reader.QueryRowContext(ctx, `SELECT attrs FROM instance WHERE sop_instance_uid = ?`, sopInstanceUID).Scan(&attrs)
+	err := ix.reads.queryRow(ctx, `SELECT attrs FROM instance WHERE sop_instance_uid = ?`, sopInstanceUID).Scan(&attrs)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: instance %s", ErrNotFound, sopInstanceUID)
 	}
@@ -83,7 +83,7 @@ func (ix *Index) Locations(ctx context.Context, level Level, uid string) ([]Loca
 	default:
 		return nil, fmt.Errorf("index: locations at %s", level)
 	}
-	rows, err := ix.reader.QueryContext(ctx, `SELECT `+locationColumns+instanceJoins+where+` ORDER BY se.id, i.id`, uid)
+	rows, err := ix.reads.query(ctx, `SELECT `+locationColumns+instanceJoins+where+` ORDER BY se.id, i.id`, uid)
 	if err != nil {
 		return nil, fmt.Errorf("index: locations of %s %s: %w", level, uid, err)
 	}
@@ -145,7 +145,7 @@ type idLocation struct {
 }
 
 func (ix *Index) instancePage(ctx context.Context, after int64) ([]idLocation, error) {
-	rows, err := ix.reader.QueryContext(ctx, `SELECT i.id, `+locationColumns+instanceJoins+
+	rows, err := ix.reads.query(ctx, `SELECT i.id, `+locationColumns+instanceJoins+
 		` WHERE i.id > ? ORDER BY i.id LIMIT ?`, after, allInstancesPage)
 	if err != nil {
 		return nil, fmt.Errorf("index: list instances: %w", err)

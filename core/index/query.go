@@ -487,7 +487,7 @@ func (ix *Index) find(ctx context.Context, q Query, charsets bool) iter.Seq2[Mat
 			// in the same pass that reads the matches.
 			query, args = query+" LIMIT ?", append(slices.Clip(args), q.Limit+1)
 		}
-		rows, err := ix.reader.QueryContext(ctx, query, args...)
+		rows, err := ix.reads.query(ctx, query, args...)
 		if err != nil {
 			yield(Match{}, fmt.Errorf("index: find: %w", err))
 			return
