@@ -227,10 +227,11 @@ var (
 	// found the row, so is equal) and the folded copies.
 	setCols [3][]string
 	// updateSQL adds the count deltas and sets the representative instance
-	// and updated_at (and, for a study, Modalities and SOP Classes in Study):
-	// [l][0] leaves the attributes alone, [l][1] also sets setCols. No
-	// column of [l][0] is indexed, so that it rewrites the row only.
-	updateSQL [3][2]string
+	// and updated_at (and, for a study, Modalities and SOP Classes in Study)
+	// of a row. None of these columns is indexed, so that it rewrites the
+	// row only. updateSets is its SET clause and WHERE, after which
+	// update adds the attributes that change.
+	updateSQL, updateSets [3]string
 	// selectParents reads a series, its study and patient, and their
 	// setCols, by Series Instance UID; selectPatient, selectStudy and
 	// selectSeries read one of them, with its setCols, by its identity.
@@ -280,12 +281,8 @@ func init() {
 			sets = append(sets, "modalities_in_study = ?", "sop_classes_in_study = ?")
 		}
 		sets = append(sets, "rep_instance = ?", "updated_at = ?")
-		var attrSets []string
-		for _, c := range setCols[l] {
-			attrSets = append(attrSets, c+" = ?")
-		}
-		updateSQL[l][0] = fmt.Sprintf("UPDATE %s SET %s WHERE id = ?", table[l], strings.Join(sets, ", "))
-		updateSQL[l][1] = fmt.Sprintf("UPDATE %s SET %s, %s WHERE id = ?", table[l], strings.Join(attrSets, ", "), strings.Join(sets, ", "))
+		updateSets[l] = strings.Join(sets, ", ") + " WHERE id = ?"
+		updateSQL[l] = "UPDATE " + table[l] + " SET " + updateSets[l]
 	}
 	selectParents = `SELECT se.id, st.id, p.id, st.study_instance_uid, p.patient_id, p.issuer,
 		st.modalities_in_study, st.sop_classes_in_study, ` + strings.Join(parentCols, ", ") + `
@@ -336,15 +333,14 @@ func (w *writeTx) add(r *row) (Result, error) {
 		}
 		return Result{}, err
 	}
-	changed := [3]bool{r.changed(Patient), r.changed(Study), r.changed(Series)}
-	if err := w.update(Series, series, changed, r, inst, 1); err != nil {
+	if err := w.update(Series, series, r, inst, 1); err != nil {
 		return Result{}, err
 	}
 	modalities, classes = r.inStudy(modalities, classes)
-	if err := w.update(Study, study, changed, r, inst, 0, 1, modalities, classes); err != nil {
+	if err := w.update(Study, study, r, inst, 0, 1, modalities, classes); err != nil {
 		return Result{}, err
 	}
-	if err := w.update(Patient, patient, changed, r, inst, 0, 0, 1); err != nil {
+	if err := w.update(Patient, patient, r, inst, 0, 0, 1); err != nil {
 		return Result{}, err
 	}
 	return Result{Stored: true}, nil
@@ -375,10 +371,6 @@ func (w *writeTx) addNew(r *row, knownSeries bool) (Result, error) {
 			return res, err
 		}
 	}
-	// changed says which rows were found with other attributes than r's: a
-	// row inserted here has r's.
-	var changed [3]bool
-
 	// Patient: identity is (Patient ID, Issuer of Patient ID).
 	pv := r.values[Patient]
 	var patient int64
@@ -386,9 +378,8 @@ func (w *writeTx) addNew(r *row, knownSeries bool) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if found {
-		changed[Patient] = r.changed(Patient)
-	} else {
+	if !found {
+		r.inserted(Patient)
 		args := append(append(slices.Clone(pv), r.norms[Patient]...), r.at)
 		if _, err := w.queryRow(insertSQL[Patient], args, &patient); err != nil {
 			return res, err
@@ -410,15 +401,13 @@ func (w *writeTx) addNew(r *row, knownSeries bool) (Result, error) {
 		if _, err := w.queryRow(insertSQL[Study], args, &study); err != nil {
 			return res, err
 		}
+		r.inserted(Study)
 		moved[0] = 1
-	} else {
-		changed[Study] = r.changed(Study)
-		if studyPatient != patient {
-			if err := w.moveStudy(study, studyPatient, patient, stSeries, stInstances); err != nil {
-				return res, err
-			}
-			moved = [3]int64{1, stSeries, stInstances}
+	} else if studyPatient != patient {
+		if err := w.moveStudy(study, studyPatient, patient, stSeries, stInstances); err != nil {
+			return res, err
 		}
+		moved = [3]int64{1, stSeries, stInstances}
 	}
 
 	// Series: must stay in its study.
@@ -432,14 +421,13 @@ func (w *writeTx) addNew(r *row, knownSeries bool) (Result, error) {
 	}
 	newSeries := !found
 	if newSeries {
+		r.inserted(Series)
 		args := append(append([]any{study}, r.values[Series]...), r.at)
 		if _, err := w.queryRow(insertSQL[Series], args, &series); err != nil {
 			return res, err
 		}
 	} else if seriesStudy != study {
 		return res, fmt.Errorf("%w: series %s is indexed in another study than %s", ErrInvalidRecord, r.series, r.study)
-	} else {
-		changed[Series] = r.changed(Series)
 	}
 
 	inst, inserted, err := w.insertInstance(r, series)
@@ -450,14 +438,14 @@ func (w *writeTx) addNew(r *row, knownSeries bool) (Result, error) {
 		return res, fmt.Errorf("index: instance %s indexed twice", r.sop)
 	}
 	ns := b2i(newSeries)
-	if err := w.update(Series, series, changed, r, inst, 1); err != nil {
+	if err := w.update(Series, series, r, inst, 1); err != nil {
 		return res, err
 	}
 	modalities, classes = r.inStudy(modalities, classes)
-	if err := w.update(Study, study, changed, r, inst, ns, 1, modalities, classes); err != nil {
+	if err := w.update(Study, study, r, inst, ns, 1, modalities, classes); err != nil {
 		return res, err
 	}
-	if err := w.update(Patient, patient, changed, r, inst, moved[0], moved[1]+ns, moved[2]+1); err != nil {
+	if err := w.update(Patient, patient, r, inst, moved[0], moved[1]+ns, moved[2]+1); err != nil {
 		return res, err
 	}
 	res.Stored = true
@@ -475,27 +463,37 @@ func (w *writeTx) insertInstance(r *row, series int64) (int64, bool, error) {
 }
 
 // update applies updateSQL[l] to row id with the counts (and for a study,
-// the lists) in set, makes inst its representative instance, and sets r's
-// attributes if changed[l].
-func (w *writeTx) update(l Level, id int64, changed [3]bool, r *row, inst int64, set ...any) error {
+// the lists) in set, makes inst its representative instance, and sets those
+// of r's attributes that differ from the row's, r.old[l]: the newest
+// instance's attributes win, an empty value included. An attribute that does
+// not change is left out of the statement, so that its index is not touched.
+func (w *writeTx) update(l Level, id int64, r *row, inst int64, set ...any) error {
+	q := updateSQL[l]
 	var args []any
-	if changed[l] {
-		args = append(args, r.set[l]...)
+	for i, v := range r.set[l] {
+		if v.(string) == r.old[l][i] {
+			continue
+		}
+		if args == nil {
+			q = "UPDATE " + table[l] + " SET "
+		}
+		q += setCols[l][i] + " = ?, "
+		args = append(args, v)
+	}
+	if args != nil {
+		q += updateSets[l]
 	}
 	args = append(append(args, set...), inst, r.at, id)
-	_, err := w.exec(updateSQL[l][b2i(changed[l])], args...)
+	_, err := w.exec(q, args...)
 	return err
 }
 
-// changed reports whether the attributes read into r.old[l] differ from
-// r's own (an empty value differs from a non-empty one).
-func (r *row) changed(l Level) bool {
+// inserted records that the row of level l was inserted with r's
+// attributes.
+func (r *row) inserted(l Level) {
 	for i, v := range r.set[l] {
-		if v.(string) != r.old[l][i] {
-			return true
-		}
+		r.old[l][i] = v.(string)
 	}
-	return false
 }
 
 // inStudy returns a study's Modalities and SOP Classes in Study with r's
