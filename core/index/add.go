@@ -327,11 +327,11 @@ func (w *writeTx) add(r *row) (Result, error) {
 		return w.addNew(r, known)
 	}
 	inst, inserted, err := w.insertInstance(r, series)
-	if err != nil || !inserted {
-		if err == nil {
-			return w.addNew(r, known)
-		}
+	if err != nil {
 		return Result{}, err
+	}
+	if !inserted {
+		return w.addNew(r, true) // a duplicate
 	}
 	if err := w.update(Series, series, r, inst, 1); err != nil {
 		return Result{}, err
