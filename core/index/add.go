@@ -103,6 +103,7 @@ type row struct {
 	class  string
 	mod    string
 	attrs  string
+	cs     string // Specific Character Set, its values joined by backslashes
 	at     int64
 }
 
@@ -177,6 +178,7 @@ func prepare(rec *InstanceRecord) (*row, error) {
 		return nil, fmt.Errorf("index: attributes of %s as JSON: %w", r.sop, err)
 	}
 	r.attrs = string(b)
+	r.cs = strings.Join(ds.Strings(dicom.SpecificCharacterSet), `\`)
 	return r, nil
 }
 
@@ -302,8 +304,8 @@ const (
 	// insertInstance inserts nothing, and returns no row, if the SOP
 	// Instance UID is indexed.
 	insertInstance = `INSERT INTO instance (series_fk, sop_instance_uid, sop_class_uid, instance_number,
-		backend, storage_key, size, sha256, tier, transfer_syntax_uid, received_at, accessed_at, attrs)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sop_instance_uid) DO NOTHING RETURNING id`
+		backend, storage_key, size, sha256, tier, transfer_syntax_uid, received_at, accessed_at, attrs, charset)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sop_instance_uid) DO NOTHING RETURNING id`
 )
 
 // add writes r inside the batch: patient, study and series are inserted or
@@ -458,7 +460,7 @@ func (w *writeTx) insertInstance(r *row, series int64) (int64, bool, error) {
 	var inst int64
 	iv := r.values[Image]
 	ok, err := w.queryRow(insertInstance, []any{series, r.sop, r.class, iv[2], r.rec.Backend, r.rec.Key, r.rec.Size,
-		r.rec.SHA256, r.rec.Tier, r.rec.TransferSyntaxUID, r.at, r.at, r.attrs}, &inst)
+		r.rec.SHA256, r.rec.Tier, r.rec.TransferSyntaxUID, r.at, r.at, r.attrs, r.cs}, &inst)
 	return inst, ok, err
 }
 

@@ -3,9 +3,9 @@ package index
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // CharacterSet returns the values of Specific Character Set (0008,0005)
@@ -20,19 +20,17 @@ func (ix *Index) CharacterSet(ctx context.Context, level Level, uid string) ([]s
 	var q string
 	switch level {
 	case Patient:
-		q = `SELECT json_extract(i.attrs, '$."00080005".Value') FROM patient p JOIN instance i ON i.id = p.rep_instance WHERE p.patient_id = ? LIMIT 1`
+		q = `SELECT i.charset FROM patient p JOIN instance i ON i.id = p.rep_instance WHERE p.patient_id = ? LIMIT 1`
 	case Study:
-		q = `SELECT json_extract(i.attrs, '$."00080005".Value') FROM study st JOIN instance i ON i.id = st.rep_instance WHERE st.study_instance_uid = ?`
+		q = `SELECT i.charset FROM study st JOIN instance i ON i.id = st.rep_instance WHERE st.study_instance_uid = ?`
 	case Series:
-		q = `SELECT json_extract(i.attrs, '$."00080005".Value') FROM series se JOIN instance i ON i.id = se.rep_instance WHERE se.series_instance_uid = ?`
+		q = `SELECT i.charset FROM series se JOIN instance i ON i.id = se.rep_instance WHERE se.series_instance_uid = ?`
 	case Image:
-		q = `SELECT json_extract(i.attrs, '$."00080005".Value') FROM instance i WHERE i.sop_instance_uid = ?`
+		q = `SELECT i.charset FROM instance i WHERE i.sop_instance_uid = ?`
 	default:
 		return nil, fmt.Errorf("%w: unknown level %d", ErrInvalidQuery, level)
 	}
-	// Only the value is taken out of the stored JSON, by SQLite: the
-	// attributes are not parsed whole for every match of a query.
-	var value sql.NullString
+	var value string
 	err := ix.reads.queryRow(ctx, q, uid).Scan(&value)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s %s", ErrNotFound, level, uid)
@@ -40,31 +38,14 @@ func (ix *Index) CharacterSet(ctx context.Context, level Level, uid string) ([]s
 	if err != nil {
 		return nil, fmt.Errorf("index: character set of %s %s: %w", level, uid, err)
 	}
-	if !value.Valid {
-		return nil, nil
-	}
-	terms, err := parseCharset(value.String)
-	if err != nil {
-		return nil, fmt.Errorf("index: stored character set of %s %s: %w", level, uid, err)
-	}
-	return terms, nil
+	return splitCharset(value), nil
 }
 
-// parseCharset returns the terms of a stored Specific Character Set value
-// (a DICOM JSON Value array, whose empty first value is null), nil for none.
-func parseCharset(value string) ([]string, error) {
-	var values []*string
-	if err := json.Unmarshal([]byte(value), &values); err != nil {
-		return nil, err
+// splitCharset returns the values of a Specific Character Set as the
+// charset column keeps it (joined by backslashes), nil for none.
+func splitCharset(value string) []string {
+	if value == "" {
+		return nil
 	}
-	if len(values) == 0 {
-		return nil, nil
-	}
-	terms := make([]string, len(values))
-	for i, t := range values {
-		if t != nil {
-			terms[i] = *t
-		}
-	}
-	return terms, nil
+	return strings.Split(value, `\`)
 }

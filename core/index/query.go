@@ -90,15 +90,14 @@ type plan struct {
 }
 
 // selectCharset selects the Specific Character Set of the query level's
-// entity: its representative instance's (its own at Image level), taken out
-// of the stored JSON by SQLite without parsing the rest in Go.
+// entity: its representative instance's (its own at Image level).
 func (p *plan) selectCharset() {
 	r := "i"
 	if l := p.q.Level; l != Image {
 		p.rep[l] = true
 		r = fmt.Sprintf("r%d", l)
 	}
-	p.charset = p.selectExpr(`json_extract(` + r + `.attrs, '$."00080005".Value')`)
+	p.charset = p.selectExpr(r + ".charset")
 }
 
 func (p *plan) selectExpr(e string) int {
@@ -518,11 +517,8 @@ func (ix *Index) find(ctx context.Context, q Query, charsets bool) iter.Seq2[Mat
 				continue
 			}
 			m := Match{Dataset: ds}
-			if p.charset >= 0 && vals[p.charset].Valid {
-				if m.CharacterSet, err = parseCharset(vals[p.charset].String); err != nil {
-					yield(Match{}, fmt.Errorf("index: stored character set of entity %s: %w", vals[0].String, err))
-					return
-				}
+			if p.charset >= 0 {
+				m.CharacterSet = splitCharset(vals[p.charset].String)
 			}
 			if hold {
 				if buf = append(buf, m); len(buf) > q.Limit {

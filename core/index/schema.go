@@ -102,6 +102,15 @@ var migrations = []migration{
 		`CREATE INDEX instance_sop_class_idx ON instance (sop_class_uid)`,
 		`CREATE INDEX instance_received_idx ON instance (received_at)`,
 	}},
+	{version: 2, name: "instance character set", stmts: []string{
+		// The Specific Character Set an instance was received with, its
+		// values joined by backslashes: what a C-FIND response in the
+		// entity's own character set names, read with the match instead
+		// of out of the stored JSON.
+		`ALTER TABLE instance ADD COLUMN charset TEXT NOT NULL DEFAULT ''`,
+		`UPDATE instance SET charset = COALESCE((SELECT group_concat(COALESCE(value, ''), '\')
+			FROM json_each(instance.attrs, '$."00080005".Value')), '')`,
+	}},
 }
 
 // schemaVersion is the version this code writes: the last migration's.
