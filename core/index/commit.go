@@ -90,9 +90,10 @@ func (ix *Index) commitLoop() {
 		}
 		batch = ix.fill(batch)
 		ix.commitBatch(batch)
-		if ix.sinceOptimize += len(batch); ix.sinceOptimize >= optimizeEvery {
+		if ix.sinceOptimize += len(batch); ix.sinceOptimize >= ix.optimizeAfter {
 			ix.sinceOptimize = 0
-			optimize(context.Background(), ix.writer, false)
+			ix.optimizeAfter = min(2*ix.optimizeAfter, optimizeEvery)
+			optimize(context.Background(), ix.writer)
 		}
 	}
 }

@@ -81,6 +81,7 @@ type Index struct {
 	// sinceOptimize counts the writes since the last planner statistics
 	// update; the committer's own.
 	sinceOptimize int
+	optimizeAfter int // the writes between this run and the next
 }
 
 // Stats are counters of an Index since Open.
@@ -139,7 +140,7 @@ func Open(ctx context.Context, path string, opt Options) (*Index, error) {
 		w.Close()
 		return nil, err
 	}
-	optimize(ctx, w, true)
+	optimize(ctx, w)
 	r, err := sql.Open("sqlite", dsn(path, opt, false))
 	if err != nil {
 		w.Close()
@@ -153,14 +154,15 @@ func Open(ctx context.Context, path string, opt Options) (*Index, error) {
 		return nil, fmt.Errorf("index: open %s for reading: %w", path, err)
 	}
 	ix := &Index{
-		path:   path,
-		opt:    opt,
-		writer: w,
-		reader: r,
-		reads:  readStmts{db: r},
-		queue:  make(chan *op, DefaultQueueLength),
-		stop:   make(chan struct{}),
-		done:   make(chan struct{}),
+		path:          path,
+		opt:           opt,
+		writer:        w,
+		reader:        r,
+		reads:         readStmts{db: r},
+		optimizeAfter: optimizeFirst,
+		queue:         make(chan *op, DefaultQueueLength),
+		stop:          make(chan struct{}),
+		done:          make(chan struct{}),
 	}
 	go ix.commitLoop()
 	return ix, nil

@@ -16,20 +16,23 @@ import (
 const (
 	// analysisLimit bounds the rows ANALYZE reads per index.
 	analysisLimit = 1000
-	// optimizeEvery is the number of writes between two PRAGMA optimize
-	// runs of the committer.
+	// optimizeFirst is the number of writes after Open before the
+	// committer first runs PRAGMA optimize; the interval then doubles up to
+	// optimizeEvery, so that an index filled from empty has statistics
+	// soon (a query planned without them can be several times slower).
+	optimizeFirst = 1000
+	// optimizeEvery is the largest number of writes between two PRAGMA
+	// optimize runs of the committer.
 	optimizeEvery = 20000
 )
 
-// optimize updates the planner statistics where needed (at Open, with the
-// flag that also analyses tables never analysed, and then every
-// optimizeEvery writes). A failure is not an error of the index: queries
+// optimize updates the planner statistics where needed (at Open, then
+// after optimizeFirst writes, and at doubling intervals up to every
+// optimizeEvery writes), checking every table, those never analysed
+// included (flag 0x10000): tables that were empty at Open get statistics
+// once they have rows. A failure is not an error of the index: queries
 // still work, perhaps with worse plans.
-func optimize(ctx context.Context, w *sql.DB, atOpen bool) {
-	pragma := "PRAGMA optimize"
-	if atOpen {
-		pragma = "PRAGMA optimize=0x10002"
-	}
+func optimize(ctx context.Context, w *sql.DB) {
 	w.ExecContext(ctx, fmt.Sprintf("PRAGMA analysis_limit=%d", analysisLimit))
-	w.ExecContext(ctx, pragma)
+	w.ExecContext(ctx, "PRAGMA optimize=0x10002")
 }
