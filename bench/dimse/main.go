@@ -189,10 +189,13 @@ func write(path string, rq *dimse.CStoreRequest, ts string, data io.Reader) erro
 	if _, err := part10.NewWriter(w, part10.NewMeta(rq.AffectedSOPClassUID, rq.AffectedSOPInstanceUID, ts), nil, codec.Syntax{UID: ts}, nil); err != nil {
 		return err
 	}
-	if _, err := io.Copy(w, data); err != nil {
+	// The data set's fragments are written as they come, one write each:
+	// they are large already, and copying them into the buffer would
+	// only add a copy.
+	if err := w.Flush(); err != nil {
 		return err
 	}
-	if err := w.Flush(); err != nil {
+	if _, err := io.Copy(f, data); err != nil {
 		return err
 	}
 	return f.Close()

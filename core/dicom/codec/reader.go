@@ -21,6 +21,9 @@ const (
 const (
 	initialElements     = 64
 	initialItemElements = 8
+	// minElementSize is the smallest encoded element with a value, a
+	// rough bound to size a data set by its input.
+	minElementSize = 10
 )
 
 // Reader decodes a data set element by element from a stream or a byte slice.
@@ -145,7 +148,13 @@ func (r *Reader) Remaining() io.Reader {
 // WithStopAt) and returns them as a data set. On error the elements read
 // before it are returned too.
 func (r *Reader) ReadDataset() (*dicom.Dataset, error) {
-	ds := dicom.NewDataset(initialElements)
+	n := initialElements
+	if rest := r.src.remaining(); rest >= 0 && rest/minElementSize < int64(n) {
+		// A small input (a command set, a query identifier) holds few
+		// elements: no room for 64 of them.
+		n = int(max(rest/minElementSize, initialItemElements))
+	}
+	ds := dicom.NewDataset(n)
 	for {
 		e, err := r.Next()
 		if err == io.EOF {
