@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh: time C-STORE over loopback, dcmtk against Forge PACS.
 #
-# Generates $N (default 300) CT slices of 512x512 16-bit pixels (~512 KiB
+# Generates $N (default 500) CT slices of 512x512 16-bit pixels (~512 KiB
 # each, Explicit VR Little Endian), then sends them all over one association,
 # one store at a time, for each pair:
 #   dcmtk storescu -> dcmtk storescp   (discarding with --ignore, and writing with -od)
@@ -9,8 +9,9 @@
 #   Forge SCU      -> Forge SCP        (discarding, and writing)
 #   Forge SCU      -> dcmtk storescp   (discarding)
 # Every side uses a maximum PDU length of $MAXPDU (default 65536). Prints
-# images/s, MB/s and the ratio to dcmtk -> dcmtk for the same sink.
-# Each pair runs ROUNDS times (default 3) and the best time is kept; the
+# images/s, MB/s and the ratio to dcmtk -> dcmtk for the same sink, of the
+# best round and of the median round.
+# Each pair runs ROUNDS times (default 5); the
 # rounds are interleaved (round 1 of every pair, then round 2, ...) so that
 # a change of load on a shared machine hits every pair alike.
 # Environment: N, MAXPDU, ROUNDS, PORT (base port, default 11140), KEEP=1
@@ -19,10 +20,10 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-N=${N:-300}
+N=${N:-500}
 MAXPDU=${MAXPDU:-65536}
 PORT=${PORT:-11140}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 export TCP_NODELAY=1 # Debian's dcmtk leaves Nagle's algorithm on otherwise
 
 for tool in storescu storescp; do
@@ -64,7 +65,7 @@ start_server() {
 
 now() { date +%s.%N; }
 
-declare -A secs
+declare -A secs all
 names=()
 declare -A cmds
 # pair NAME CMD...: registers a client command to measure.
@@ -86,6 +87,7 @@ measure_all() {
 			eval "${cmds[$name]}" >"$work/client.log" 2>&1 || { echo "run.sh: $name failed:"; tail -5 "$work/client.log"; exit 1; }
 			t1=$(now)
 			s=$(echo "$t1 - $t0" | bc -l)
+			all[$name]="${all[$name]:-} $s"
 			if [[ -z ${secs[$name]:-} ]] || (($(echo "$s < ${secs[$name]}" | bc -l))); then secs[$name]=$s; fi
 		done
 	done
@@ -118,11 +120,15 @@ for d in o1 o2 o3; do
 	[[ $got == "$N" ]] || { echo "run.sh: $d holds $got files, want $N" >&2; exit 1; }
 done
 
-printf '%-24s %9s %10s %9s %s\n' "pair" "seconds" "images/s" "MB/s" "vs dcmtk->dcmtk"
+median() { printf '%s\n' $1 | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+printf '%-24s %9s %10s %9s %8s %8s\n' "pair" "seconds" "images/s" "MB/s" "best" "median"
+printf '%-24s %9s %10s %9s %8s %8s\n' "" "(best)" "(best)" "(best)" "vs dcmtk" "vs dcmtk"
 for name in "dcmtk->dcmtk discard" "dcmtk->forge discard" "forge->forge discard" "forge->dcmtk discard" \
 	"dcmtk->dcmtk disk" "dcmtk->forge disk" "forge->forge disk"; do
 	s=${secs[$name]}
-	case $name in *discard) ref=${secs["dcmtk->dcmtk discard"]} ;; *) ref=${secs["dcmtk->dcmtk disk"]} ;; esac
-	printf '%-24s %9.3f %10.1f %9.1f %6.2fx\n' "$name" "$s" "$(echo "$N / $s" | bc -l)" \
-		"$(echo "$bytes / 1000000 / $s" | bc -l)" "$(echo "$ref / $s" | bc -l)"
+	m=$(median "${all[$name]}")
+	case $name in *discard) ref="dcmtk->dcmtk discard" ;; *) ref="dcmtk->dcmtk disk" ;; esac
+	printf '%-24s %9.3f %10.1f %9.1f %7.2fx %7.2fx\n' "$name" "$s" "$(echo "$N / $s" | bc -l)" \
+		"$(echo "$bytes / 1000000 / $s" | bc -l)" "$(echo "${secs[$ref]} / $s" | bc -l)" \
+		"$(echo "$(median "${all[$ref]}") / $m" | bc -l)"
 done
