@@ -58,6 +58,7 @@ type Association struct {
 	requestor bool
 	log       hclog.Logger
 	cr        countingReader
+	io        connIO        // how conn is read and written
 	artim     time.Duration // ARTIM timeout
 	// lingerTimeout is the ARTIM timeout of Sta13.
 	lingerTimeout time.Duration
@@ -136,7 +137,8 @@ func newAssociation(conn net.Conn, requestor bool, log hclog.Logger, artim, idle
 		rsem: make(chan struct{}, 1), msem: make(chan struct{}, 1), psem: make(chan struct{}, 1),
 		asyncInvoked: 1, asyncPerformed: 1, lingerTimeout: artim,
 	}
-	a.cr.r = bufio.NewReaderSize(conn, readBufferSize)
+	a.io = newConnIO(conn)
+	a.cr.r = bufio.NewReaderSize(a.io, readBufferSize)
 	a.log = log.With("assoc", a.id, "peer", conn.RemoteAddr())
 	return a
 }
@@ -305,13 +307,7 @@ func (a *Association) write(ctx context.Context, bufs ...[]byte) error {
 	} else {
 		a.conn.SetWriteDeadline(time.Time{})
 	}
-	var err error
-	if len(bufs) == 1 {
-		_, err = a.conn.Write(bufs[0])
-	} else {
-		nb := net.Buffers(bufs)
-		_, err = nb.WriteTo(a.conn)
-	}
+	err := a.io.writeAll(bufs)
 	if err != nil && ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
