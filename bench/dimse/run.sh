@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh: time C-STORE over loopback, dcmtk against Forge PACS.
 #
-# Generates $N (default 500) CT slices of 512x512 16-bit pixels (~512 KiB
+# Generates $N (default 1000) CT slices of 512x512 16-bit pixels (~512 KiB
 # each, Explicit VR Little Endian), then sends them all over one association,
 # one store at a time, for each pair:
 #   dcmtk storescu -> dcmtk storescp   (discarding with --ignore, and writing with -od)
@@ -20,7 +20,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-N=${N:-500}
+N=${N:-1000}
 MAXPDU=${MAXPDU:-65536}
 PORT=${PORT:-11140}
 ROUNDS=${ROUNDS:-5}
