@@ -67,7 +67,9 @@ func (c *sysConn) writeAll(bufs [][]byte) error {
 	c.iov = c.iov[:0]
 	for _, b := range bufs {
 		if len(b) > 0 {
-			c.iov = append(c.iov, syscall.Iovec{Base: &b[0], Len: uint64(len(b))})
+			v := syscall.Iovec{Base: &b[0]}
+			v.SetLen(len(b))
+			c.iov = append(c.iov, v)
 		}
 	}
 	iov := c.iov
@@ -88,12 +90,12 @@ func (c *sysConn) writeAll(bufs [][]byte) error {
 			}
 			// Skip what was written.
 			for n > 0 && len(iov) > 0 {
-				if uint64(n) < iov[0].Len {
+				if l := uintptr(iov[0].Len); n < l {
 					iov[0].Base = (*byte)(unsafe.Add(unsafe.Pointer(iov[0].Base), n))
-					iov[0].Len -= uint64(n)
+					iov[0].SetLen(int(l - n))
 					n = 0
 				} else {
-					n -= uintptr(iov[0].Len)
+					n -= l
 					iov = iov[1:]
 				}
 			}
