@@ -94,6 +94,7 @@ func (ix *Index) commitLoop() {
 			ix.sinceOptimize = 0
 			ix.optimizeAfter = min(2*ix.optimizeAfter, optimizeEvery)
 			optimize(context.Background(), ix.writer)
+			ix.refreshReaders()
 		}
 	}
 }

@@ -148,6 +148,7 @@ func Open(ctx context.Context, path string, opt Options) (*Index, error) {
 	}
 	r.SetMaxOpenConns(opt.Readers)
 	r.SetMaxIdleConns(opt.Readers)
+	r.SetConnMaxLifetime(readerLifetime)
 	if err := r.PingContext(ctx); err != nil {
 		w.Close()
 		r.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 )
 
 // Planner statistics: SQLite chooses among the match columns' indexes by
@@ -35,4 +36,23 @@ const (
 func optimize(ctx context.Context, w *sql.DB) {
 	w.ExecContext(ctx, fmt.Sprintf("PRAGMA analysis_limit=%d", analysisLimit))
 	w.ExecContext(ctx, "PRAGMA optimize=0x10002")
+}
+
+// readerLifetime bounds how long a reader connection is reused: one in use
+// while refreshReaders ran keeps the statistics it loaded until it is
+// replaced.
+const readerLifetime = 10 * time.Minute
+
+// refreshReaders makes the readers plan with the statistics the writer has
+// just gathered. SQLite loads them when a connection reads the schema, and
+// ANALYZE on one connection does not make the others read it again: a
+// reader opened while the index was empty would plan every query without
+// statistics for as long as it lives (a C-FIND starting from the wrong
+// index, several times slower). Idle reader connections are closed, so
+// that new ones load the statistics, and the statements prepared on them
+// are dropped.
+func (ix *Index) refreshReaders() {
+	ix.reads.close()
+	ix.reader.SetMaxIdleConns(0)
+	ix.reader.SetMaxIdleConns(ix.opt.Readers)
 }

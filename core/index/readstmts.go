@@ -72,7 +72,7 @@ func (c *readStmts) query(ctx context.Context, q string, args ...any) (*sql.Rows
 	return s.QueryContext(ctx, args...)
 }
 
-// close closes every cached statement.
+// close closes every cached statement; later calls prepare them again.
 func (c *readStmts) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
