@@ -10,7 +10,8 @@
 #   Forge SCU      -> dcmtk storescp   (discarding)
 # Every side uses a maximum PDU length of $MAXPDU (default 65536). Prints
 # images/s, MB/s and the ratio to dcmtk -> dcmtk for the same sink, of the
-# best round and of the median round.
+# best round and of the median round, and the server's CPU time per object
+# over all rounds (from /proc, less disturbed by other load than wall time).
 # Each pair runs ROUNDS times (default 5); the
 # rounds are interleaved (round 1 of every pair, then round 2, ...) so that
 # a change of load on a shared machine hits every pair alike.
@@ -60,12 +61,16 @@ start_server() {
 	shift
 	"$@" >"$work/server-$port.log" 2>&1 &
 	pids+=($!)
+	last_server=$!
 	wait_port "$port"
 }
 
+# cputicks PID: the user and system CPU time of a process, in clock ticks.
+cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
 now() { date +%s.%N; }
 
-declare -A secs all
+declare -A secs all srv ticks
 names=()
 declare -A cmds
 # pair NAME CMD...: registers a client command to measure.
@@ -73,6 +78,7 @@ pair() {
 	local name=$1
 	shift
 	names+=("$name")
+	srv[$name]=$last_server
 	cmds[$name]=$(printf '%q ' "$@")
 }
 
@@ -83,9 +89,11 @@ measure_all() {
 	local r name t0 t1 s
 	for r in $(seq "$ROUNDS"); do
 		for name in "${names[@]}"; do
+			c0=$(cputicks "${srv[$name]}")
 			t0=$(now)
 			eval "${cmds[$name]}" >"$work/client.log" 2>&1 || { echo "run.sh: $name failed:"; tail -5 "$work/client.log"; exit 1; }
 			t1=$(now)
+			ticks[$name]=$((${ticks[$name]:-0} + $(cputicks "${srv[$name]}") - c0))
 			s=$(echo "$t1 - $t0" | bc -l)
 			all[$name]="${all[$name]:-} $s"
 			if [[ -z ${secs[$name]:-} ]] || (($(echo "$s < ${secs[$name]}" | bc -l))); then secs[$name]=$s; fi
@@ -121,14 +129,16 @@ for d in o1 o2 o3; do
 done
 
 median() { printf '%s\n' $1 | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
-printf '%-24s %9s %10s %9s %8s %8s\n' "pair" "seconds" "images/s" "MB/s" "best" "median"
-printf '%-24s %9s %10s %9s %8s %8s\n' "" "(best)" "(best)" "(best)" "vs dcmtk" "vs dcmtk"
+hz=$(getconf CLK_TCK)
+printf '%-24s %9s %10s %9s %8s %8s %12s\n' "pair" "seconds" "images/s" "MB/s" "best" "median" "server CPU"
+printf '%-24s %9s %10s %9s %8s %8s %12s\n' "" "(best)" "(best)" "(best)" "vs dcmtk" "vs dcmtk" "us/object"
 for name in "dcmtk->dcmtk discard" "dcmtk->forge discard" "forge->forge discard" "forge->dcmtk discard" \
 	"dcmtk->dcmtk disk" "dcmtk->forge disk" "forge->forge disk"; do
 	s=${secs[$name]}
 	m=$(median "${all[$name]}")
 	case $name in *discard) ref="dcmtk->dcmtk discard" ;; *) ref="dcmtk->dcmtk disk" ;; esac
-	printf '%-24s %9.3f %10.1f %9.1f %7.2fx %7.2fx\n' "$name" "$s" "$(echo "$N / $s" | bc -l)" \
+	printf '%-24s %9.3f %10.1f %9.1f %7.2fx %7.2fx %12.0f\n' "$name" "$s" "$(echo "$N / $s" | bc -l)" \
 		"$(echo "$bytes / 1000000 / $s" | bc -l)" "$(echo "${secs[$ref]} / $s" | bc -l)" \
-		"$(echo "$(median "${all[$ref]}") / $m" | bc -l)"
+		"$(echo "$(median "${all[$ref]}") / $m" | bc -l)" \
+		"$(echo "${ticks[$name]} * 1000000 / $hz / ($N * $ROUNDS)" | bc -l)"
 done
