@@ -17,8 +17,18 @@ import (
 // read and write: one thread woken per PDU, on a core the peer sending the
 // PDUs may be using.
 type sysConn struct {
-	rc  syscall.RawConn
-	iov []syscall.Iovec
+	rc syscall.RawConn
+	// The current read's and write's arguments and results, and the
+	// callbacks of rc.Read and rc.Write, bound once: a closure per call
+	// would be allocated at every PDU. Reads are serialised by the
+	// association, and so are writes.
+	rp      []byte
+	rn      uintptr
+	rerrno  syscall.Errno
+	readFn  func(fd uintptr) bool
+	iov     []syscall.Iovec // the buffers of the current write, what is left of them
+	werrno  syscall.Errno
+	writeFn func(fd uintptr) bool
 }
 
 func newSysConn(conn net.Conn) *sysConn {
@@ -30,7 +40,9 @@ func newSysConn(conn net.Conn) *sysConn {
 	if err != nil {
 		return nil
 	}
-	return &sysConn{rc: rc}
+	c := &sysConn{rc: rc}
+	c.readFn, c.writeFn = c.read, c.writev
+	return c
 }
 
 // Read reads into p as net.Conn's Read does.
@@ -38,16 +50,10 @@ func (c *sysConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var n uintptr
-	var errno syscall.Errno
-	err := c.rc.Read(func(fd uintptr) bool {
-		for {
-			n, _, errno = syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-			if errno != syscall.EINTR {
-				return errno != syscall.EAGAIN
-			}
-		}
-	})
+	c.rp = p
+	err := c.rc.Read(c.readFn)
+	c.rp = nil
+	n, errno := c.rn, c.rerrno
 	switch {
 	case err != nil:
 		return 0, err // the deadline passed, or the connection was closed
@@ -57,6 +63,16 @@ func (c *sysConn) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return int(n), nil
+}
+
+// read is rc.Read's callback: false when the socket has no data yet.
+func (c *sysConn) read(fd uintptr) bool {
+	for {
+		c.rn, _, c.rerrno = syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&c.rp[0])), uintptr(len(c.rp)))
+		if c.rerrno != syscall.EINTR {
+			return c.rerrno != syscall.EAGAIN
+		}
+	}
 }
 
 // maxIovecs bounds the buffers of one writev (IOV_MAX is 1024).
@@ -72,42 +88,46 @@ func (c *sysConn) writeAll(bufs [][]byte) error {
 			c.iov = append(c.iov, v)
 		}
 	}
-	iov := c.iov
-	var errno syscall.Errno
-	err := c.rc.Write(func(fd uintptr) bool {
-		for len(iov) > 0 {
-			k := min(len(iov), maxIovecs)
-			var n uintptr
-			n, _, errno = syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(k))
-			switch errno {
-			case 0:
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false // wait for room
-			default:
-				return true
-			}
-			// Skip what was written.
-			for n > 0 && len(iov) > 0 {
-				if l := uintptr(iov[0].Len); n < l {
-					iov[0].Base = (*byte)(unsafe.Add(unsafe.Pointer(iov[0].Base), n))
-					iov[0].SetLen(int(l - n))
-					n = 0
-				} else {
-					n -= l
-					iov = iov[1:]
-				}
-			}
-		}
-		return true
-	})
-	clear(c.iov) // drop the references to the buffers
+	all := c.iov
+	c.werrno = 0
+	err := c.rc.Write(c.writeFn)
+	clear(all) // drop the references to the buffers
+	c.iov = all[:0]
 	switch {
 	case err != nil:
 		return err
-	case errno != 0:
-		return os.NewSyscallError("writev", errno)
+	case c.werrno != 0:
+		return os.NewSyscallError("writev", c.werrno)
 	}
 	return nil
+}
+
+// writev is rc.Write's callback: false when the socket has no room yet.
+func (c *sysConn) writev(fd uintptr) bool {
+	for len(c.iov) > 0 {
+		k := min(len(c.iov), maxIovecs)
+		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&c.iov[0])), uintptr(k))
+		switch errno {
+		case 0:
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false // wait for room
+		default:
+			c.werrno = errno
+			return true
+		}
+		// Skip what was written.
+		for n > 0 && len(c.iov) > 0 {
+			if l := uintptr(c.iov[0].Len); n < l {
+				c.iov[0].Base = (*byte)(unsafe.Add(unsafe.Pointer(c.iov[0].Base), n))
+				c.iov[0].SetLen(int(l - n))
+				n = 0
+			} else {
+				n -= l
+				c.iov = c.iov[1:]
+			}
+		}
+	}
+	return true
 }
