@@ -2,7 +2,6 @@ package services
 
 import (
 	"bytes"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/pacsforge/pacs/core/dicom"
@@ -27,10 +26,6 @@ import (
 // dropped).
 type responseCharset struct {
 	query *charset.Codec // the identifier's character set; nil when none or not usable
-	// stored caches the codecs of the character sets matches were
-	// received with, by their terms joined: a query's matches mostly
-	// share one.
-	stored map[string]*charset.Codec
 }
 
 // utf8Codec is the codec of ISO_IR 192.
@@ -58,7 +53,7 @@ func (rc *responseCharset) encode(ds *dicom.Dataset, stored []string) *dicom.Dat
 			return out
 		}
 	}
-	if c := rc.codec(stored); c != nil && c != rc.query {
+	if c := storedCodec(stored); c != nil && c != rc.query {
 		if out, ok := recode(ds, c); ok {
 			return out
 		}
@@ -69,31 +64,19 @@ func (rc *responseCharset) encode(ds *dicom.Dataset, stored []string) *dicom.Dat
 	return ds // text that is not even UTF-8: sent as the index has it
 }
 
-// codec returns the codec of a stored character set, nil for the default
-// repertoire or one that is not usable.
-func (rc *responseCharset) codec(terms []string) *charset.Codec {
+// storedCodec returns the codec of a stored character set (charset.New keeps
+// the codecs it made), nil for the default repertoire or one that is not
+// usable.
+func storedCodec(terms []string) *charset.Codec {
 	if len(terms) == 0 {
 		return nil
 	}
-	key := strings.Join(terms, `\`)
-	if c, ok := rc.stored[key]; ok {
-		return c
-	}
 	c, err := charset.New(terms)
 	if err != nil || c.IsDefault() {
-		c = nil
-	}
-	if rc.stored == nil {
-		rc.stored = map[string]*charset.Codec{}
-	}
-	if len(rc.stored) < maxStoredCharsets {
-		rc.stored[key] = c
+		return nil
 	}
 	return c
 }
-
-// maxStoredCharsets bounds the codecs a query caches.
-const maxStoredCharsets = 16
 
 // recode returns a copy of ds, whose text is UTF-8, with the values of the
 // character-set VRs encoded with c and Specific Character Set naming c;
