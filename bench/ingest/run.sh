@@ -89,24 +89,7 @@ for c in ct tiny find; do
 	bytes[$c]=$(du -cb "$CACHE/$c" | tail -1 | cut -f1)
 done
 
-port_free() { ! (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
-# free_port VAR: sets VAR to the next free port from $next_port on.
-next_port=$PORT
-free_port() {
-	while ! port_free $next_port; do next_port=$((next_port + 1)); done
-	printf -v "$1" %d $next_port
-	next_port=$((next_port + 1))
-	((next_port < PORT + 2000)) || next_port=$PORT
-}
-wait_port() {
-	for _ in $(seq 400); do
-		port_free "$1" || return 0
-		kill -0 "$server_pid" 2>/dev/null || { echo "run.sh: server died:" >&2; tail -20 "$work/server.log" >&2; exit 1; }
-		sleep 0.05
-	done
-	echo "run.sh: nothing listens on port $1" >&2
-	exit 1
-}
+. "$here/../ports.sh"
 
 # start NAME PAR: starts a fresh, empty server in a new data directory;
 # sets server_pid, dport, data. Data directories are removed only at the
@@ -156,7 +139,7 @@ start() {
 		;;
 	esac
 	server_pid=$!
-	wait_port "$dport"
+	wait_port "$dport" "$server_pid" "$work/server.log"
 }
 
 # stop: sets m to the server's peak RSS in MiB, stops it and waits until it

@@ -71,26 +71,7 @@ for f in "$work"/in/all/*.dcm; do
 done
 bytes=$(du -cb "$work"/in/all/*.dcm | tail -1 | cut -f1)
 
-port_free() { ! (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
-# free_port VAR: sets VAR to the next free port from $next_port on.
-next_port=$PORT
-free_port() {
-	while ! port_free $next_port; do next_port=$((next_port + 1)); done
-	printf -v "$1" %d $next_port
-	next_port=$((next_port + 1))
-	((next_port < PORT + 2000)) || next_port=$PORT
-}
-# wait_port PORT PID LOG: waits until PORT listens while PID lives.
-wait_port() {
-	for _ in $(seq 600); do
-		port_free "$1" || return 0
-		kill -0 "$2" 2>/dev/null || { echo "run.sh: server died:" >&2; tail -20 "$3" >&2; exit 1; }
-		sleep 0.05
-	done
-	echo "run.sh: nothing listens on port $1" >&2
-	tail -20 "$3" >&2
-	exit 1
-}
+. "$here/../ports.sh"
 
 # start CONFIG: starts a fresh, empty pacs serve (and VersityGW for s3);
 # sets server_pid, gw_pid, dport, data.
