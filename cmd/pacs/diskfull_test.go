@@ -55,7 +55,7 @@ func privateTmpfs(t *testing.T, dir string, size int) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr lockedBuffer
+	var stderr peertest.SyncBuffer
 	holder.Stderr = &stderr
 	if err := holder.Start(); err != nil {
 		skip("unshare: %v", err)

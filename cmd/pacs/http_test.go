@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,12 +11,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pacsforge/pacs/core/web"
+	"github.com/pacsforge/pacs/internal/peertest"
 )
 
 // buildPacs builds the pacs binary into a temporary directory of t.
@@ -46,25 +45,6 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// lockedBuffer is a bytes.Buffer safe for a process writing and a test
-// reading.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // pacsProcess is pacs serve running as a child process on 127.0.0.1.
 type pacsProcess struct {
 	cmd       *exec.Cmd
@@ -72,9 +52,9 @@ type pacsProcess struct {
 	config    string // the configuration file it was started with
 	dicomPort int
 	httpAddr  string
-	log       *lockedBuffer // its standard error
-	exited    chan struct{} // closed when it has exited
-	err       error         // Wait's result, once exited
+	log       *peertest.SyncBuffer // its standard error
+	exited    chan struct{}        // closed when it has exited
+	err       error                // Wait's result, once exited
 }
 
 // writeServeConfig writes a configuration for a pacs serve on 127.0.0.1
@@ -104,7 +84,7 @@ func startPacs(t *testing.T, bin, cfgPath string, wrap ...string) *pacsProcess {
 	t.Helper()
 	c := loadSite(t, cfgPath)
 	_, port, _ := net.SplitHostPort(c.DICOM.Listen)
-	p := &pacsProcess{dataDir: c.DataDir, config: cfgPath, httpAddr: c.HTTP.Listen, log: &lockedBuffer{}, exited: make(chan struct{})}
+	p := &pacsProcess{dataDir: c.DataDir, config: cfgPath, httpAddr: c.HTTP.Listen, log: &peertest.SyncBuffer{}, exited: make(chan struct{})}
 	p.dicomPort, _ = strconv.Atoi(port)
 	args := append(append([]string(nil), wrap...), bin, "serve", "--config", cfgPath)
 	p.cmd = exec.Command(args[0], args[1:]...)

@@ -1,7 +1,6 @@
 package plugin
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +17,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/pacsforge/pacs/core/storage"
+	"github.com/pacsforge/pacs/internal/peertest"
 )
 
 // testPlugin is the test plugin's executable and digest, built once by
@@ -44,24 +43,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// syncBuffer is a log output safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // body parses an HCL config {} body as a site file would hold it.
@@ -92,9 +73,9 @@ func testSpec(t *testing.T) *Spec {
 
 // startManager starts m's plugins with a log into the returned buffer and
 // closes it at the end of the test.
-func startManager(t *testing.T, specs []*Spec, opt Options) (*Manager, *syncBuffer, error) {
+func startManager(t *testing.T, specs []*Spec, opt Options) (*Manager, *peertest.SyncBuffer, error) {
 	t.Helper()
-	var logs syncBuffer
+	var logs peertest.SyncBuffer
 	opt.Logger = hclog.New(&hclog.LoggerOptions{Name: "pacs", Output: &logs, Level: hclog.Debug})
 	if opt.MinBackoff == 0 {
 		opt.MinBackoff, opt.MaxBackoff = 50*time.Millisecond, 200*time.Millisecond
