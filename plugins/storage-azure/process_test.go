@@ -12,12 +12,12 @@ import (
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
-	goplugin "github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/pacsforge/pacs/internal/peertest"
 	"github.com/pacsforge/pacs/sdk"
+	"github.com/pacsforge/pacs/sdk/plugintest"
 	"github.com/pacsforge/pacs/sdk/rpc"
 	"github.com/pacsforge/pacs/sdk/storagetest"
 )
@@ -31,24 +31,8 @@ func startProcess(t *testing.T) *rpc.Client {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	gc := goplugin.NewClient(&goplugin.ClientConfig{
-		HandshakeConfig:  rpc.Handshake,
-		VersionedPlugins: rpc.VersionedPlugins(),
-		Cmd:              exec.Command(bin),
-		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		Logger:           hclog.New(&hclog.LoggerOptions{Output: os.Stderr, Level: hclog.Warn}),
-	})
-	t.Cleanup(gc.Kill)
-	cp, err := gc.Client()
-	if err != nil {
-		t.Fatalf("start plugin: %v", err)
-	}
-	raw, err := cp.Dispense(rpc.PluginName)
-	if err != nil {
-		t.Fatalf("dispense: %v", err)
-	}
-	return raw.(*rpc.Client)
+	c, _ := plugintest.StartProcess(t, exec.Command(bin), hclog.New(&hclog.LoggerOptions{Output: os.Stderr, Level: hclog.Warn}))
+	return c
 }
 
 // configure decodes src, a config { } body in HCL, with the plugin's schema

@@ -19,6 +19,7 @@ import (
 
 	"github.com/pacsforge/pacs/core/storage"
 	"github.com/pacsforge/pacs/sdk"
+	"github.com/pacsforge/pacs/sdk/plugintest"
 	"github.com/pacsforge/pacs/sdk/rpc"
 	"github.com/pacsforge/pacs/sdk/storagetest"
 )
@@ -43,24 +44,7 @@ func buildPlugin(t *testing.T) string {
 // test.
 func startPlugin(t *testing.T, bin string, level hclog.Level) (*rpc.Client, *goplugin.Client) {
 	t.Helper()
-	gc := goplugin.NewClient(&goplugin.ClientConfig{
-		HandshakeConfig:  rpc.Handshake,
-		VersionedPlugins: rpc.VersionedPlugins(),
-		Cmd:              exec.Command(bin),
-		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "storage-fs", Output: hclog.DefaultOutput, Level: level}),
-	})
-	t.Cleanup(gc.Kill)
-	cp, err := gc.Client()
-	if err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	raw, err := cp.Dispense(rpc.PluginName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw.(*rpc.Client), gc
+	return plugintest.StartProcess(t, exec.Command(bin), hclog.New(&hclog.LoggerOptions{Name: "storage-fs", Output: hclog.DefaultOutput, Level: level}))
 }
 
 // TestConformanceProcess runs the storage suite against the plugin

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
-	goplugin "github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
@@ -154,24 +153,7 @@ func TestPluginProcess(t *testing.T) {
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), pluginEnv+"=1", sdk.LogLevelEnv+"=trace")
 	var logs peertest.SyncBuffer
-	gc := goplugin.NewClient(&goplugin.ClientConfig{
-		HandshakeConfig:  rpc.Handshake,
-		VersionedPlugins: rpc.VersionedPlugins(),
-		Cmd:              cmd,
-		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "host", Output: &logs, Level: hclog.Trace}),
-	})
-	t.Cleanup(gc.Kill)
-	cp, err := gc.Client()
-	if err != nil {
-		t.Fatalf("Client() error = %v", err)
-	}
-	raw, err := cp.Dispense(rpc.PluginName)
-	if err != nil {
-		t.Fatalf("Dispense() error = %v", err)
-	}
-	c := raw.(*rpc.Client)
+	c, gc := plugintest.StartProcess(t, cmd, hclog.New(&hclog.LoggerOptions{Name: "host", Output: &logs, Level: hclog.Trace}))
 	if _, err := configure(t, c, "warm", siteConfig(srv, "pacs", `prefix = "site-a"`)); err != nil {
 		t.Fatalf("Configure() error = %v", err)
 	}

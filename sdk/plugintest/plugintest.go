@@ -7,10 +7,14 @@
 //	c := plugintest.Start(t, sdk.Plugin{Name: "s3", Version: "1", Storage: sdk.NewStorage(newBackend)})
 //	if err := c.Configure(ctx, sdk.KindStorage, "warm", cfg); err != nil { ... }
 //	st := c.Storage("warm")
+//
+// StartProcess launches a built plugin executable instead, as the archive
+// does (AutoMTLS included), for a test of the binary itself.
 package plugintest
 
 import (
 	"context"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -106,4 +110,36 @@ func (w *testWriter) stop() {
 	w.mu.Lock()
 	w.stopped = true
 	w.mu.Unlock()
+}
+
+// StartProcess launches the plugin executable of cmd as the archive
+// launches plugins (go-plugin's handshake at protocol version 1, gRPC,
+// AutoMTLS), with go-plugin's and the plugin's log going to log (to t.Log
+// when nil), and returns its client and go-plugin's client, to stop it or
+// look at its state. The process is killed when the test ends.
+func StartProcess(t testing.TB, cmd *exec.Cmd, log hclog.Logger) (*rpc.Client, *goplugin.Client) {
+	t.Helper()
+	if log == nil {
+		w := &testWriter{t: t}
+		t.Cleanup(w.stop) // registered first: runs after the process is killed
+		log = hclog.New(&hclog.LoggerOptions{Name: "plugintest", Output: w, Level: hclog.Debug})
+	}
+	gc := goplugin.NewClient(&goplugin.ClientConfig{
+		HandshakeConfig:  rpc.Handshake,
+		VersionedPlugins: rpc.VersionedPlugins(),
+		Cmd:              cmd,
+		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		Logger:           log,
+	})
+	t.Cleanup(gc.Kill)
+	cp, err := gc.Client()
+	if err != nil {
+		t.Fatalf("plugintest: start %s: %v", cmd.Path, err)
+	}
+	raw, err := cp.Dispense(rpc.PluginName)
+	if err != nil {
+		t.Fatalf("plugintest: dispense %s: %v", cmd.Path, err)
+	}
+	return raw.(*rpc.Client), gc
 }
