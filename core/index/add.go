@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -71,6 +72,14 @@ type InstanceRecord struct {
 	ReceivedAt time.Time
 	// Duplicate says what to do if the SOP Instance UID is indexed.
 	Duplicate DuplicatePolicy
+	// Replacing, if not nil, is called under DuplicateOverwrite when the
+	// record replaces an indexed instance, with that instance's location,
+	// before the write commits. A caller that removes the replaced object
+	// once Add has returned records here that it is about to, so that a
+	// crash in between cannot leave the object unreferenced and forgotten.
+	// It runs in the index's writer and may be called more than once for
+	// one Add (when its batch is retried); it must not use the index.
+	Replacing func(prev Location)
 }
 
 // Result is the outcome of Add.
@@ -123,6 +132,46 @@ func (ix *Index) Add(ctx context.Context, rec InstanceRecord) (Result, error) {
 		res, err = w.add(r)
 		return err
 	})
+	return res, err
+}
+
+// AddAfter is Add for a record whose stored object is still being made
+// durable, by durable, which AddAfter calls in a goroutine of its own: the
+// index prepares and writes the record's rows meanwhile, and commits them
+// only once durable has returned nil. If durable fails, the record is not
+// written and its error is returned as it is. durable is always called, and
+// has returned when AddAfter returns, also when the record cannot be
+// written (the index is closed, ctx is done, the record is invalid); it
+// must not write to the index.
+//
+// A store that would sync its object and then call Add waits for the two in
+// turn; with AddAfter, the index's work overlaps the sync.
+func (ix *Index) AddAfter(ctx context.Context, rec InstanceRecord, durable func() error) (Result, error) {
+	// durable starts first, and runs while the record is prepared too.
+	var derr error
+	synced := make(chan struct{})
+	go func() {
+		defer close(synced)
+		derr = durable()
+	}()
+	r, err := prepare(&rec)
+	if err != nil {
+		<-synced
+		return Result{}, cmp.Or(derr, err)
+	}
+	var res Result
+	err = ix.submitAfter(ctx, func(w *writeTx) error {
+		var err error
+		res, err = w.add(r)
+		return err
+	}, func() error {
+		<-synced
+		return derr
+	})
+	<-synced
+	if derr != nil {
+		return Result{}, derr
+	}
 	return res, err
 }
 
@@ -371,6 +420,9 @@ func (w *writeTx) addNew(r *row, knownSeries bool) (Result, error) {
 		}
 		if _, err := w.deleteInstance(oldID); err != nil {
 			return res, err
+		}
+		if r.rec.Replacing != nil {
+			r.rec.Replacing(*p)
 		}
 	}
 	// Patient: identity is (Patient ID, Issuer of Patient ID).

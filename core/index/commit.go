@@ -16,7 +16,17 @@ type op struct {
 	run  func(w *writeTx) error
 	err  error
 	done chan struct{}
+	// ready, when not nil, is closed by the caller once what the write
+	// refers to is durable (see AddAfter), with readyErr telling whether
+	// it is: the batch commits only after that, and without the write if
+	// readyErr is set.
+	ready    chan struct{}
+	readyErr error
 }
+
+// errNotReady is the error of a write left out because its caller reported
+// that what it refers to could not be made durable.
+var errNotReady = errors.New("index: write withdrawn by its caller")
 
 // submit queues o and waits until its batch has committed (or failed). Once
 // queued, o's outcome is always awaited, so that the caller learns whether it
@@ -24,6 +34,34 @@ type op struct {
 // context's error.
 func (ix *Index) submit(ctx context.Context, run func(w *writeTx) error) error {
 	o := &op{ctx: ctx, run: run, done: make(chan struct{})}
+	if err := ix.enqueue(ctx, o); err != nil {
+		return err
+	}
+	<-o.done
+	return noSpace(o.err)
+}
+
+// submitAfter is submit for a write that may commit only once ready has
+// returned nil: o is queued first and ready runs meanwhile, in the calling
+// goroutine. ready's error, if any, is returned as it is, and o is then
+// not written.
+func (ix *Index) submitAfter(ctx context.Context, run func(w *writeTx) error, ready func() error) error {
+	o := &op{ctx: ctx, run: run, done: make(chan struct{}), ready: make(chan struct{})}
+	if err := ix.enqueue(ctx, o); err != nil {
+		return err
+	}
+	o.readyErr = ready()
+	close(o.ready)
+	<-o.done
+	if o.readyErr != nil {
+		return o.readyErr
+	}
+	return noSpace(o.err)
+}
+
+// enqueue hands o to the committer, unless the index is closed or ctx is
+// done first.
+func (ix *Index) enqueue(ctx context.Context, o *op) error {
 	ix.closeMu.RLock()
 	if ix.closed {
 		ix.closeMu.RUnlock()
@@ -36,8 +74,7 @@ func (ix *Index) submit(ctx context.Context, run func(w *writeTx) error) error {
 		return context.Cause(ctx)
 	}
 	ix.closeMu.RUnlock()
-	<-o.done
-	return noSpace(o.err)
+	return nil
 }
 
 // ErrNoSpace is returned (wrapped) by writes that failed because the
@@ -131,12 +168,22 @@ func (ix *Index) fill(batch []*op) []*op {
 // commitBatch runs every op of batch in one transaction and reports each
 // op's outcome after COMMIT has returned (durable, with synchronous=FULL).
 func (ix *Index) commitBatch(batch []*op) {
-	ctx := context.Background()
 	defer func() {
 		for _, o := range batch {
 			close(o.done)
 		}
 	}()
+	for rest := batch; len(rest) > 0; {
+		rest = ix.runBatch(rest)
+	}
+}
+
+// runBatch runs every op of batch in one transaction and commits it, once
+// the ops with a ready channel are ready. If one of those is withdrawn, the
+// transaction is rolled back instead and the ops still to be written are
+// returned, for another transaction without it.
+func (ix *Index) runBatch(batch []*op) (retry []*op) {
+	ctx := context.Background()
 	fail := func(err error) {
 		for _, o := range batch {
 			if o.err == nil {
@@ -147,7 +194,7 @@ func (ix *Index) commitBatch(batch []*op) {
 	tx, err := ix.writer.BeginTx(ctx, nil)
 	if err != nil {
 		fail(fmt.Errorf("index: begin batch: %w", err))
-		return
+		return nil
 	}
 	w := &writeTx{ctx: ctx, ix: ix, tx: tx, stmts: make(map[string]*sql.Stmt)}
 	// Statements first used in this batch were prepared inside it; prepare
@@ -166,7 +213,7 @@ func (ix *Index) commitBatch(batch []*op) {
 				tx.Rollback()
 				ix.batches.Add(1)
 				ix.writes.Add(1)
-				return
+				return nil
 			}
 			continue
 		}
@@ -178,22 +225,46 @@ func (ix *Index) commitBatch(batch []*op) {
 			if _, err := w.exec(`ROLLBACK TO SAVEPOINT op`); err != nil {
 				tx.Rollback()
 				fail(fmt.Errorf("index: roll back a failed write: %w", err))
-				return
+				return nil
 			}
 		}
 		if _, err := w.exec(`RELEASE SAVEPOINT op`); err != nil {
 			tx.Rollback()
 			fail(fmt.Errorf("index: release savepoint: %w", err))
-			return
+			return nil
 		}
+	}
+	// The writes that wait for their callers (AddAfter) were run while
+	// the callers made their objects durable; the batch commits once they
+	// all are.
+	withdrawn := false
+	for _, o := range batch {
+		if o.ready == nil {
+			continue
+		}
+		<-o.ready
+		if o.readyErr != nil && o.err == nil {
+			o.err = errNotReady
+			withdrawn = true
+		}
+	}
+	if withdrawn {
+		tx.Rollback()
+		for _, o := range batch {
+			if o.err == nil {
+				retry = append(retry, o)
+			}
+		}
+		return retry
 	}
 	w.closeStmts()
 	if err := tx.Commit(); err != nil {
 		fail(fmt.Errorf("index: commit batch of %d: %w", len(batch), err))
-		return
+		return nil
 	}
 	ix.batches.Add(1)
 	ix.writes.Add(int64(len(batch)))
+	return nil
 }
 
 // writeTx is the transaction of one batch, with the writer's cached

@@ -1,0 +1,135 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestAddAfterCommitsOnceDurable: the record is written while durable runs
+// and committed only after it has returned.
+func TestAddAfterCommitsOnceDurable(t *testing.T) {
+	ctx := context.Background()
+	ix := openTest(t, Options{})
+	ds := smallInstance(t, 1, 1, 1, 1)
+	release := make(chan struct{})
+	var res Result
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res, err = ix.AddAfter(ctx, record(ds, 1), func() error {
+			<-release
+			return nil
+		})
+	}()
+	// Until durable returns, nothing is committed: a reader sees no row.
+	time.Sleep(50 * time.Millisecond)
+	if n := count(t, ix, "instance"); n != 0 {
+		t.Errorf("instances before durable returned = %d, want 0", n)
+	}
+	close(release)
+	<-done
+	if err != nil || !res.Stored {
+		t.Fatalf("AddAfter() = %+v, %v; want stored", res, err)
+	}
+	if n := count(t, ix, "instance"); n != 1 {
+		t.Errorf("instances after AddAfter = %d, want 1", n)
+	}
+	checkCounts(t, ix)
+}
+
+// TestAddAfterWithdrawn: a record whose object failed is not written, its
+// error is returned as it is, and the writes batched with it still commit.
+func TestAddAfterWithdrawn(t *testing.T) {
+	ctx := context.Background()
+	// A batch delay gathers the writes below into one batch with the
+	// withdrawn one.
+	ix := openTest(t, Options{BatchDelay: 200 * time.Millisecond})
+	errSync := errors.New("sync failed")
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	var afterErr error
+	wg.Go(func() {
+		// Same series as the others: its rows are rolled back with it.
+		_, afterErr = ix.AddAfter(ctx, record(smallInstance(t, 1, 1, 1, 0), 0), func() error {
+			<-release
+			return errSync
+		})
+	})
+	time.Sleep(20 * time.Millisecond)
+	const others = 5
+	errs := make([]error, others)
+	for i := range others {
+		wg.Go(func() {
+			_, errs[i] = ix.Add(ctx, record(smallInstance(t, 1, 1, 1, i+1), i+1))
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	if !errors.Is(afterErr, errSync) {
+		t.Errorf("AddAfter() error = %v, want %v", afterErr, errSync)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Add(%d) error = %v", i+1, err)
+		}
+	}
+	if n := count(t, ix, "instance"); n != others {
+		t.Errorf("instances = %d, want %d", n, others)
+	}
+	if _, err := ix.Instance(ctx, "1.2.3.1.1.1.0"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Instance(withdrawn) error = %v, want ErrNotFound", err)
+	}
+	checkCounts(t, ix)
+	if st := ix.Stats(); st.Batches != 1 {
+		t.Logf("Stats() = %+v: the writes were not batched together; the retry was not exercised", st)
+	}
+}
+
+// TestAddAfterClosed: on a closed index durable still runs, to its end, and
+// the index's error is returned.
+func TestAddAfterClosed(t *testing.T) {
+	ix := openTest(t, Options{})
+	ix.Close()
+	called := false
+	_, err := ix.AddAfter(context.Background(), record(smallInstance(t, 1, 1, 1, 1), 1), func() error {
+		time.Sleep(10 * time.Millisecond)
+		called = true
+		return nil
+	})
+	if !errors.Is(err, ErrClosed) || !called {
+		t.Errorf("AddAfter() on a closed index = %v, durable returned %v; want ErrClosed, returned", err, called)
+	}
+}
+
+// TestReplacingHook: under DuplicateOverwrite the caller hears of the
+// replaced instance before the write commits.
+func TestReplacingHook(t *testing.T) {
+	ctx := context.Background()
+	ix := openTest(t, Options{})
+	ds := smallInstance(t, 1, 1, 1, 1)
+	if _, err := ix.Add(ctx, record(ds, 1)); err != nil {
+		t.Fatal(err)
+	}
+	rec := record(ds, 2)
+	var got []Location
+	rec.Replacing = func(prev Location) { got = append(got, prev) }
+	res, err := ix.Add(ctx, rec)
+	if err != nil || !res.Existed {
+		t.Fatalf("Add(duplicate) = %+v, %v", res, err)
+	}
+	if len(got) != 1 || got[0].Key != record(ds, 1).Key || got[0] != res.Previous {
+		t.Errorf("Replacing got %+v, want once %+v", got, res.Previous)
+	}
+	// Keep and Reject replace nothing.
+	for _, p := range []DuplicatePolicy{DuplicateKeep, DuplicateReject} {
+		rec := record(ds, 3)
+		rec.Duplicate = p
+		rec.Replacing = func(prev Location) { t.Errorf("Replacing called under policy %d", p) }
+		ix.Add(ctx, rec)
+	}
+}
