@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -28,6 +29,9 @@ type FS struct {
 	id   string
 	root string
 	dirs dirSyncer // the syncs of the directories objects are renamed into
+	// noReplaceUnsupported is set once the file system has refused a
+	// rename that does not replace (see CommitFile).
+	noReplaceUnsupported atomic.Bool
 }
 
 var _ Backend = (*FS)(nil)

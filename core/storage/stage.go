@@ -1,7 +1,9 @@
 package storage
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,7 +29,19 @@ type Stager interface {
 	ClearStaged() (int, error)
 }
 
-var _ Stager = (*FS)(nil)
+// FileStager is a Stager that commits in this process, from the staged file
+// still open.
+type FileStager interface {
+	Stager
+	// CommitFile is CommitStaged for the staged file f, open as Stage
+	// returned it, which it closes. Unless replace is set, it leaves
+	// everything as it was and returns an error matching fs.ErrExist when
+	// an object exists under key, or errors.ErrUnsupported when it cannot
+	// tell in the same step.
+	CommitFile(ctx context.Context, f *os.File, key string, replace bool) error
+}
+
+var _ FileStager = (*FS)(nil)
 
 // stagePrefix starts the names of staged files, in the root: a temporary
 // name (see IsTempName), which listings skip.
@@ -44,9 +58,23 @@ func (b *FS) Stage() (*os.File, error) {
 
 // CommitStaged syncs the staged file, renames it under key and syncs the
 // key's directory (see Stager).
-func (b *FS) CommitStaged(ctx context.Context, path, key string) (err error) {
+func (b *FS) CommitStaged(ctx context.Context, path, key string) error {
+	if err := b.checkStaged(path); err != nil {
+		return fmt.Errorf("commit %s on %s: %w", key, b.id, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("commit %s on %s: %w", key, b.id, err)
+	}
+	return b.CommitFile(ctx, f, key, true)
+}
+
+// CommitFile renames the staged file f under key, syncs it and syncs the
+// key's directory (see FileStager).
+func (b *FS) CommitFile(ctx context.Context, f *os.File, key string, replace bool) (err error) {
+	defer f.Close()
 	defer func() {
-		if err != nil {
+		if err != nil && !errors.Is(err, errors.ErrUnsupported) {
 			err = fmt.Errorf("commit %s on %s: %w", key, b.id, mapSpace(err))
 		}
 	}()
@@ -54,17 +82,16 @@ func (b *FS) CommitStaged(ctx context.Context, path, key string) (err error) {
 	if err != nil {
 		return err
 	}
-	if filepath.Dir(path) != b.root || !strings.HasPrefix(filepath.Base(path), stagePrefix) {
-		return fmt.Errorf("%s is not a staged file of this backend", path)
+	path := f.Name()
+	if err := b.checkStaged(path); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return context.Cause(ctx)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return err
+	if !replace && b.noReplaceUnsupported.Load() {
+		return errors.ErrUnsupported
 	}
-	defer f.Close()
 	dir := filepath.Dir(p)
 	if err := b.mkdirAll(dir); err != nil {
 		return err
@@ -75,20 +102,32 @@ func (b *FS) CommitStaged(ctx context.Context, path, key string) (err error) {
 	// two). Nothing reads the object before the store is acknowledged,
 	// which is after both syncs; an object left unsynced by a crash has no
 	// index row and is the store's to clean up, as before.
-	if err := os.Rename(path, p); err != nil {
+	if replace {
+		err = os.Rename(path, p)
+	} else if err = renameNoReplace(path, p); errors.Is(err, errors.ErrUnsupported) {
+		b.noReplaceUnsupported.Store(true)
+	}
+	if err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
+	// The file and the directory are synced at the same time: the device
+	// may serve both with one flush.
+	dirDone := make(chan error, 1)
+	go func() { dirDone <- b.dirs.sync(dir) }()
+	serr := f.Sync()
+	cerr := f.Close()
+	derr := <-dirDone
+	if err := cmp.Or(serr, cerr, derr); err != nil {
 		os.Remove(p)
 		return err
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(p)
-		return err
-	}
-	if err := b.dirs.sync(dir); err != nil {
-		os.Remove(p)
-		return err
+	return nil
+}
+
+// checkStaged refuses a path that is not a staged file of b.
+func (b *FS) checkStaged(path string) error {
+	if filepath.Dir(path) != b.root || !strings.HasPrefix(filepath.Base(path), stagePrefix) {
+		return fmt.Errorf("%s is not a staged file of this backend", path)
 	}
 	return nil
 }

@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -64,5 +66,51 @@ func TestStage(t *testing.T) {
 	}
 	if _, err := os.Stat(left.Name()); !os.IsNotExist(err) {
 		t.Error("the staged file is still there")
+	}
+}
+
+// TestCommitFileNoReplace: without replace, a key that exists is left as it
+// was, and so is the staged file; a free key is committed.
+func TestCommitFileNoReplace(t *testing.T) {
+	ctx := context.Background()
+	b, err := NewFS("hot", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage := func(content string) *os.File {
+		t.Helper()
+		f, err := b.Stage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString(content); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	const key = "1.2/1.2.3/1.2.3.4.dcm"
+	if err := b.CommitFile(ctx, stage("first"), key, false); err != nil {
+		if errors.Is(err, errors.ErrUnsupported) {
+			t.Skip("this file system cannot rename without replacing")
+		}
+		t.Fatalf("CommitFile(new key) error = %v", err)
+	}
+	second := stage("second")
+	err = b.CommitFile(ctx, second, key, false)
+	if !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("CommitFile(existing key) error = %v, want fs.ErrExist", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(b.Root(), key)); string(got) != "first" {
+		t.Errorf("object after a refused commit = %q, want %q", got, "first")
+	}
+	if _, err := os.Stat(second.Name()); err != nil {
+		t.Errorf("staged file after a refused commit: %v", err)
+	}
+	// Replacing, with the file reopened as CommitStaged does.
+	if err := b.CommitStaged(ctx, second.Name(), key); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(b.Root(), key)); string(got) != "second" {
+		t.Errorf("object after a replacing commit = %q, want %q", got, "second")
 	}
 }
