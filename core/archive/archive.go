@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -80,8 +81,10 @@ type Archive struct {
 	log     hclog.Logger
 	dirLock *os.File // held on the spool directory's lock file until Close
 	journal *journal // intents of the stores in progress
-	// stager, when the backend is one, receives data sets in place.
+	// stager, when the backend is one, receives data sets in place; local
+	// is set when it commits them in this process.
 	stager storage.Stager
+	local  storage.FileStager
 
 	mu    sync.Mutex
 	locks map[string]*sopLock // stores in progress by SOP Instance UID
@@ -138,6 +141,7 @@ func New(opt Options) (*Archive, error) {
 	a := &Archive{opt: opt, log: opt.Logger, dirLock: lock, locks: map[string]*sopLock{},
 		pending: map[uint64]intent{}, stopLoop: make(chan struct{}), loopDone: make(chan struct{})}
 	a.stager, _ = opt.Storage.(storage.Stager)
+	a.local, _ = opt.Storage.(storage.FileStager)
 	if _, err := a.Recover(context.Background()); err != nil {
 		lock.Close()
 		return nil, err
@@ -205,11 +209,18 @@ func (a *Archive) Ingest(ctx context.Context, req StoreRequest, data io.Reader) 
 	}
 	at := a.opt.Now()
 
+	var st *store // once the object is being stored
 	sp, err := a.spool(req, syntax, data)
 	spool := sp.name
-	if spool != "" {
-		defer os.Remove(spool)
-	}
+	defer func() {
+		if sp.file != nil {
+			sp.file.Close()
+		}
+		// Unless it became the object.
+		if spool := sp.name; spool != "" && !(st != nil && st.committed && sp.staged && st.spool == spool) {
+			os.Remove(spool)
+		}
+	}()
 	if err != nil {
 		return out, err
 	}
@@ -228,6 +239,10 @@ func (a *Archive) Ingest(ctx context.Context, req StoreRequest, data io.Reader) 
 		}
 		if modified != "" {
 			defer os.Remove(modified)
+			if sp.file != nil {
+				sp.file.Close()
+				sp.file = nil
+			}
 			spool, sp.staged = modified, false
 			if f, err = part10.ReadFile(spool, part10.WithStopAtPixelData()); err != nil {
 				return out, fmt.Errorf("%w: modified instance: %w", ErrMalformed, err)
@@ -244,6 +259,24 @@ func (a *Archive) Ingest(ctx context.Context, req StoreRequest, data io.Reader) 
 	if err != nil {
 		return out, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
+	st = &store{a: a, req: req, sp: &sp, spool: spool, key: key, out: out, rec: index.InstanceRecord{
+		Dataset:           ds,
+		Backend:           a.opt.Storage.ID(),
+		TransferSyntaxUID: req.TransferSyntaxUID,
+		ReceivedAt:        at,
+		Duplicate:         a.opt.Duplicate,
+	}}
+	defer st.endIntents()
+	if sp.file != nil {
+		// Staged on a local backend: the key itself tells whether the
+		// instance may be stored already. The staged file is renamed under
+		// it only if nothing is there, and a duplicate under another key
+		// is the index's to find. Only if the key is taken is the index
+		// asked first.
+		if done, err := st.run(ctx, nil, false); done {
+			return st.out, err
+		}
+	}
 	prev, err := a.opt.Index.Instance(ctx, req.SOPInstanceUID)
 	switch {
 	case errors.Is(err, index.ErrNotFound):
@@ -258,84 +291,155 @@ func (a *Archive) Ingest(ctx context.Context, req StoreRequest, data io.Reader) 
 		case index.DuplicateReject:
 			return out, ErrDuplicate
 		}
-		if prev.Backend == a.opt.Storage.ID() && prev.Key == key {
+		if prev.Backend == a.opt.Storage.ID() && prev.Key == st.key {
 			// Never write over the object the index points at: a failure
 			// after that would leave the row with other bytes.
-			key = strings.TrimSuffix(key, ".dcm") + "." + strconv.FormatInt(at.UnixNano(), 36) + ".dcm"
+			st.key = strings.TrimSuffix(st.key, ".dcm") + "." + strconv.FormatInt(at.UnixNano(), 36) + ".dcm"
 		}
 	}
-
-	keys := []string{key}
-	if prev.Key != "" && prev.Backend == a.opt.Storage.ID() && prev.Key != key {
-		keys = append(keys, prev.Key) // removed below once the new row is committed
+	var replaced []string
+	if prev.Key != "" && prev.Backend == a.opt.Storage.ID() && prev.Key != st.key {
+		replaced = append(replaced, prev.Key) // removed below once the new row is committed
 	}
-	in := intent{SOPInstanceUID: req.SOPInstanceUID, Backend: a.opt.Storage.ID(), Keys: keys}
+	_, err = st.run(ctx, replaced, true)
+	return st.out, err
+}
+
+// store is the part of one Ingest that writes the object and its index row.
+type store struct {
+	a     *Archive
+	req   StoreRequest
+	sp    *spooled
+	spool string // the spool or staged file
+	key   string
+	rec   index.InstanceRecord
+	out   Outcome
+
+	// committed is set once the object is under key.
+	committed bool
+	// intents are the journal ids of the objects the store may leave
+	// behind, ended when it returns.
+	intents []uint64
+	// keepIntent is set when a put failed with an unknown outcome: its
+	// intent, kept, is ended by the cleanup loop instead.
+	keepIntent bool
+	kept       uint64
+}
+
+// errKeyTaken is the outcome of a store without replace whose key exists.
+var errKeyTaken = errors.New("archive: key taken")
+
+// run writes the object under st.key and indexes it. replaced lists the keys
+// of the instance's indexed object that the new one replaces, removed once
+// the row is committed. With replace false, the object is committed only if
+// its key is free (the staged file is then still open) and done is false if
+// it is not: nothing was written, and the caller goes on with replace. done
+// is true whenever the store has ended, with err its outcome.
+func (st *store) run(ctx context.Context, replaced []string, replace bool) (done bool, err error) {
+	a := st.a
+	in := intent{SOPInstanceUID: st.req.SOPInstanceUID, Backend: a.opt.Storage.ID(), Keys: append([]string{st.key}, replaced...)}
 	id, err := a.journal.begin(in)
 	if err != nil {
-		return out, err
+		return true, err
 	}
-	keepIntent := false
-	defer func() {
-		if !keepIntent {
-			a.journal.end(id)
+	st.intents = append(st.intents, id)
+	rec := st.rec
+	rec.Key = st.key
+	if !replace {
+		// The instance may be indexed under another key, which is learnt
+		// only inside the index's write: recorded there, before the
+		// commit, as an object to remove.
+		rec.Replacing = func(prev index.Location) {
+			if prev.Backend != a.opt.Storage.ID() || prev.Key == st.key {
+				return
+			}
+			if id, err := a.journal.begin(intent{SOPInstanceUID: st.req.SOPInstanceUID, Backend: prev.Backend, Keys: []string{prev.Key}}); err == nil {
+				st.intents = append(st.intents, id)
+			}
 		}
-	}()
-	var size int64
-	var sum string
-	if sp.staged {
+	}
+	var res index.Result
+	var putErr error
+	sp := st.sp
+	switch {
+	case sp.staged && a.local != nil:
+		// The index writes the row while the object is synced, and
+		// commits it once the object is durable. The commit runs in
+		// another goroutine, and has returned with AddAfter.
+		rec.Size, rec.SHA256 = sp.size, sp.sha256
+		res, err = a.opt.Index.AddAfter(ctx, rec, func() error {
+			if sp.file != nil {
+				putErr = a.local.CommitFile(ctx, sp.file, st.key, replace)
+				sp.file = nil
+			} else {
+				putErr = a.local.CommitStaged(ctx, st.spool, st.key)
+			}
+			st.committed = putErr == nil
+			return putErr
+		})
+		if !replace && (errors.Is(putErr, fs.ErrExist) || errors.Is(putErr, errors.ErrUnsupported)) {
+			return false, nil
+		}
+	case sp.staged:
 		// Written in place on the backend's file system: committed by a
 		// rename, not copied.
-		err = a.stager.CommitStaged(ctx, spool, key)
-		size, sum = sp.size, sp.sha256
-	} else {
-		size, sum, err = a.put(ctx, key, spool)
+		putErr = a.stager.CommitStaged(ctx, st.spool, st.key)
+		rec.Size, rec.SHA256 = sp.size, sp.sha256
+	default:
+		rec.Size, rec.SHA256, putErr = a.put(ctx, st.key, st.spool)
 	}
-	if err != nil {
-		if uncertainPut(err) {
+	if putErr != nil {
+		if uncertainPut(putErr) {
 			// The object may have been written (a plugin that died or
 			// hung after its backend took it): removed once the backend
 			// answers again.
-			keepIntent = true
+			st.keepIntent, st.kept = true, id
 			a.keepPending(id, in)
 		}
-		return out, err
+		return true, putErr
 	}
-	res, err := a.opt.Index.Add(ctx, index.InstanceRecord{
-		Dataset:           ds,
-		Backend:           a.opt.Storage.ID(),
-		Key:               key,
-		Size:              size,
-		SHA256:            sum,
-		TransferSyntaxUID: req.TransferSyntaxUID,
-		ReceivedAt:        at,
-		Duplicate:         a.opt.Duplicate,
-	})
+	st.committed = true
+	if a.local == nil || !sp.staged {
+		res, err = a.opt.Index.Add(ctx, rec)
+	}
 	if err == nil && !res.Stored {
-		// Another process indexed the instance meanwhile and the policy
-		// kept it: our object is not referenced.
-		a.remove(key)
+		// Indexed meanwhile (another process, or under another key) and
+		// the policy kept it: our object is not referenced.
+		a.remove(st.key)
 		if a.opt.Duplicate == index.DuplicateReject {
-			return out, ErrDuplicate
+			return true, ErrDuplicate
 		}
-		out.Kept = true
-		return out, nil
+		a.log.Debug("duplicate kept", "sop_instance", st.req.SOPInstanceUID)
+		st.out.Kept = true
+		return true, nil
 	}
 	if err != nil {
-		a.remove(key)
+		a.remove(st.key)
 		if errors.Is(err, index.ErrDuplicate) {
-			return out, ErrDuplicate
+			return true, ErrDuplicate
 		}
-		return out, fmt.Errorf("index %s: %w", key, indexFull(err))
+		return true, fmt.Errorf("index %s: %w", st.key, indexFull(err))
 	}
-	if res.Existed && (res.Previous.Backend != a.opt.Storage.ID() || res.Previous.Key != key) {
+	if res.Existed && (res.Previous.Backend != a.opt.Storage.ID() || res.Previous.Key != st.key) {
 		if res.Previous.Backend == a.opt.Storage.ID() {
 			a.remove(res.Previous.Key)
 		} else {
 			a.log.Warn("replaced object left on another backend", "backend", res.Previous.Backend, "key", res.Previous.Key)
 		}
 	}
-	a.log.Debug("stored", "sop_instance", req.SOPInstanceUID, "key", key, "size", size)
-	return out, nil
+	a.log.Debug("stored", "sop_instance", st.req.SOPInstanceUID, "key", st.key, "size", rec.Size)
+	return true, nil
+}
+
+// endIntents ends the store's intents, but the one kept for the cleanup
+// loop.
+func (st *store) endIntents() {
+	for _, id := range st.intents {
+		if st.keepIntent && id == st.kept {
+			continue
+		}
+		st.a.journal.end(id)
+	}
 }
 
 // spooled is a received data set written to a file.
@@ -346,6 +450,9 @@ type spooled struct {
 	staged bool
 	size   int64
 	sha256 string
+	// file is the staged file, still open, on a local backend (see
+	// storage.FileStager); nil once committed or closed.
+	file *os.File
 }
 
 // spool writes File Meta Information for req and then data, unchanged, to
@@ -369,6 +476,10 @@ func (a *Archive) spool(req StoreRequest, syntax codec.Syntax, data io.Reader) (
 	}
 	sp.name = f.Name()
 	defer func() {
+		if err == nil && sp.staged && a.local != nil {
+			sp.file = f // synced and closed when committed
+			return
+		}
 		if cerr := f.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("close spool file: %w", noSpace(cerr))
 		}

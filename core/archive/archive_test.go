@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/pacsforge/pacs/core/dicom"
 	"github.com/pacsforge/pacs/core/dicom/part10"
@@ -185,6 +188,65 @@ func TestStoreRejects(t *testing.T) {
 			}
 			if entries, _ := os.ReadDir(filepath.Join(fx.dir, "spool")); len(entries) != 0 {
 				t.Errorf("spool holds %d files", len(entries))
+			}
+		})
+	}
+}
+
+// TestStoreDuplicateOtherKey: a duplicate received on another day, under the
+// date layout, gets a key of its own. The object is committed there without
+// asking the index first, and the index's answer decides: the new object
+// replaces the old one, or is removed again. No intent stays open.
+func TestStoreDuplicateOtherKey(t *testing.T) {
+	ctx := context.Background()
+	req, data := sample(t)
+	for _, tc := range []struct {
+		name    string
+		dup     index.DuplicatePolicy
+		wantErr error
+		wantDay int // the day of the indexed object
+	}{
+		{"overwrite", index.DuplicateOverwrite, nil, 2},
+		{"keep", index.DuplicateKeep, nil, 1},
+		{"reject", index.DuplicateReject, ErrDuplicate, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ix, err := index.Open(ctx, filepath.Join(dir, "index.db"), index.Options{Synchronous: index.SyncNormal})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ix.Close()
+			st, err := storage.NewFS("default", filepath.Join(dir, "objects"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			day := 1
+			now := func() time.Time { return time.Date(2026, 11, day, 12, 0, 0, 0, time.UTC) }
+			spool := filepath.Join(dir, "spool")
+			a, err := New(Options{Index: ix, Storage: st, Duplicate: tc.dup, SpoolDir: spool, Layout: storage.LayoutDate, Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			fx := &fixture{arc: a, ix: ix, store: st, dir: dir}
+			if err := a.Store(ctx, req, bytes.NewReader(data)); err != nil {
+				t.Fatal(err)
+			}
+			day = 2
+			if err := a.Store(ctx, req, bytes.NewReader(data)); !errors.Is(err, tc.wantErr) {
+				t.Fatalf("second Store() = %v, want %v", err, tc.wantErr)
+			}
+			info, err := ix.Instance(ctx, req.SOPInstanceUID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("2026/11/%02d/", tc.wantDay)
+			if got := fx.objects(t); len(got) != 1 || got[0] != info.Key || !strings.HasPrefix(info.Key, want) {
+				t.Errorf("objects = %q, indexed key %q, want one under %s", got, info.Key, want)
+			}
+			if open, err := readJournal(journalPath(spool)); err != nil || len(open) != 0 {
+				t.Errorf("open intents = %v, %v; want none", open, err)
 			}
 		})
 	}
