@@ -30,7 +30,7 @@ type FS struct {
 	root string
 	dirs dirSyncer // the syncs of the directories objects are renamed into
 	// noReplaceUnsupported is set once the file system has refused a
-	// rename that does not replace (see CommitFile).
+	// rename that does not replace (see PlaceFile).
 	noReplaceUnsupported atomic.Bool
 }
 

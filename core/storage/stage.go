@@ -30,15 +30,21 @@ type Stager interface {
 }
 
 // FileStager is a Stager that commits in this process, from the staged file
-// still open.
+// still open, in two steps: the object is placed under its key first, then
+// made durable, so that a caller can do other work in between or meanwhile.
 type FileStager interface {
 	Stager
-	// CommitFile is CommitStaged for the staged file f, open as Stage
-	// returned it, which it closes. Unless replace is set, it leaves
-	// everything as it was and returns an error matching fs.ErrExist when
-	// an object exists under key, or errors.ErrUnsupported when it cannot
-	// tell in the same step.
-	CommitFile(ctx context.Context, f *os.File, key string, replace bool) error
+	// PlaceFile renames the staged file f, open as Stage returned it,
+	// under key. The object is there but not durable yet: SyncPlaced must
+	// follow. Unless replace is set, PlaceFile leaves everything as it
+	// was and returns an error matching fs.ErrExist when an object exists
+	// under key, or errors.ErrUnsupported when it cannot tell in the same
+	// step. f stays open in every case.
+	PlaceFile(ctx context.Context, f *os.File, key string, replace bool) error
+	// SyncPlaced makes the object that f was placed as under key durable:
+	// it syncs f and key's directory, and closes f. On an error the object
+	// is removed from key.
+	SyncPlaced(f *os.File, key string) error
 }
 
 var _ FileStager = (*FS)(nil)
@@ -66,13 +72,21 @@ func (b *FS) CommitStaged(ctx context.Context, path, key string) error {
 	if err != nil {
 		return fmt.Errorf("commit %s on %s: %w", key, b.id, err)
 	}
-	return b.CommitFile(ctx, f, key, true)
+	if err := b.PlaceFile(ctx, f, key, true); err != nil {
+		f.Close()
+		return err
+	}
+	return b.SyncPlaced(f, key)
 }
 
-// CommitFile renames the staged file f under key, syncs it and syncs the
-// key's directory (see FileStager).
-func (b *FS) CommitFile(ctx context.Context, f *os.File, key string, replace bool) (err error) {
-	defer f.Close()
+// PlaceFile renames the staged file f under key (see FileStager).
+//
+// The rename comes before the sync, not after: on a journalling file system
+// the file's sync then commits the new name too, and the directory's sync
+// finds little left to do. Nothing reads the object before the store is
+// acknowledged, which is after both syncs; an object left unsynced by a crash
+// has no index row and is the store's to clean up.
+func (b *FS) PlaceFile(ctx context.Context, f *os.File, key string, replace bool) (err error) {
 	defer func() {
 		if err != nil && !errors.Is(err, errors.ErrUnsupported) {
 			err = fmt.Errorf("commit %s on %s: %w", key, b.id, mapSpace(err))
@@ -92,34 +106,37 @@ func (b *FS) CommitFile(ctx context.Context, f *os.File, key string, replace boo
 	if !replace && b.noReplaceUnsupported.Load() {
 		return errors.ErrUnsupported
 	}
-	dir := filepath.Dir(p)
-	if err := b.mkdirAll(dir); err != nil {
+	if err := b.mkdirAll(filepath.Dir(p)); err != nil {
 		return err
 	}
-	// Renamed before the sync, not after: on a journalling file system the
-	// file's sync then commits the new name too, and the directory's sync
-	// finds little left to do (one device flush per object instead of
-	// two). Nothing reads the object before the store is acknowledged,
-	// which is after both syncs; an object left unsynced by a crash has no
-	// index row and is the store's to clean up, as before.
 	if replace {
-		err = os.Rename(path, p)
-	} else if err = renameNoReplace(path, p); errors.Is(err, errors.ErrUnsupported) {
+		return os.Rename(path, p)
+	}
+	err = renameNoReplace(path, p)
+	if errors.Is(err, errors.ErrUnsupported) {
 		b.noReplaceUnsupported.Store(true)
 	}
+	return err
+}
+
+// SyncPlaced syncs the object f was placed as under key, and key's
+// directory, and closes f (see FileStager).
+func (b *FS) SyncPlaced(f *os.File, key string) error {
+	p, err := b.path(key)
 	if err != nil {
-		return err
+		f.Close()
+		return fmt.Errorf("commit %s on %s: %w", key, b.id, err)
 	}
 	// The file and the directory are synced at the same time: the device
 	// may serve both with one flush.
 	dirDone := make(chan error, 1)
-	go func() { dirDone <- b.dirs.sync(dir) }()
+	go func() { dirDone <- b.dirs.sync(filepath.Dir(p)) }()
 	serr := f.Sync()
 	cerr := f.Close()
 	derr := <-dirDone
 	if err := cmp.Or(serr, cerr, derr); err != nil {
 		os.Remove(p)
-		return err
+		return fmt.Errorf("commit %s on %s: %w", key, b.id, mapSpace(err))
 	}
 	return nil
 }

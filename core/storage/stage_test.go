@@ -69,9 +69,9 @@ func TestStage(t *testing.T) {
 	}
 }
 
-// TestCommitFileNoReplace: without replace, a key that exists is left as it
-// was, and so is the staged file; a free key is committed.
-func TestCommitFileNoReplace(t *testing.T) {
+// TestPlaceFileNoReplace: without replace, a key that exists is left as it
+// was, and so is the staged file; a free key is placed, then synced.
+func TestPlaceFileNoReplace(t *testing.T) {
 	ctx := context.Background()
 	b, err := NewFS("hot", t.TempDir())
 	if err != nil {
@@ -89,28 +89,37 @@ func TestCommitFileNoReplace(t *testing.T) {
 		return f
 	}
 	const key = "1.2/1.2.3/1.2.3.4.dcm"
-	if err := b.CommitFile(ctx, stage("first"), key, false); err != nil {
+	first := stage("first")
+	if err := b.PlaceFile(ctx, first, key, false); err != nil {
+		first.Close()
 		if errors.Is(err, errors.ErrUnsupported) {
 			t.Skip("this file system cannot rename without replacing")
 		}
-		t.Fatalf("CommitFile(new key) error = %v", err)
+		t.Fatalf("PlaceFile(new key) error = %v", err)
+	}
+	if err := b.SyncPlaced(first, key); err != nil {
+		t.Fatalf("SyncPlaced() error = %v", err)
 	}
 	second := stage("second")
-	err = b.CommitFile(ctx, second, key, false)
+	err = b.PlaceFile(ctx, second, key, false)
 	if !errors.Is(err, fs.ErrExist) {
-		t.Fatalf("CommitFile(existing key) error = %v, want fs.ErrExist", err)
+		t.Fatalf("PlaceFile(existing key) error = %v, want fs.ErrExist", err)
 	}
 	if got, _ := os.ReadFile(filepath.Join(b.Root(), key)); string(got) != "first" {
-		t.Errorf("object after a refused commit = %q, want %q", got, "first")
+		t.Errorf("object after a refused placement = %q, want %q", got, "first")
 	}
 	if _, err := os.Stat(second.Name()); err != nil {
-		t.Errorf("staged file after a refused commit: %v", err)
+		t.Errorf("staged file after a refused placement: %v", err)
 	}
+	if _, err := second.Write([]byte("!")); err != nil {
+		t.Errorf("staged file closed by a refused placement: %v", err)
+	}
+	second.Close()
 	// Replacing, with the file reopened as CommitStaged does.
 	if err := b.CommitStaged(ctx, second.Name(), key); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := os.ReadFile(filepath.Join(b.Root(), key)); string(got) != "second" {
-		t.Errorf("object after a replacing commit = %q, want %q", got, "second")
+	if got, _ := os.ReadFile(filepath.Join(b.Root(), key)); string(got) != "second!" {
+		t.Errorf("object after a replacing commit = %q, want %q", got, "second!")
 	}
 }
