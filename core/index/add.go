@@ -76,10 +76,11 @@ type InstanceRecord struct {
 	// record replaces an indexed instance, with that instance's location,
 	// before the write commits. A caller that removes the replaced object
 	// once Add has returned records here that it is about to, so that a
-	// crash in between cannot leave the object unreferenced and forgotten.
-	// It runs in the index's writer and may be called more than once for
-	// one Add (when its batch is retried); it must not use the index.
-	Replacing func(prev Location)
+	// crash in between cannot leave the object unreferenced and forgotten;
+	// an error fails the Add, and is returned. It runs in the index's
+	// writer and may be called more than once for one Add (when its batch
+	// is retried); it must not use the index.
+	Replacing func(prev Location) error
 }
 
 // Result is the outcome of Add.
@@ -160,10 +161,10 @@ func (ix *Index) AddAfter(ctx context.Context, rec InstanceRecord, durable func(
 		return Result{}, cmp.Or(derr, err)
 	}
 	var res Result
-	err = ix.submitAfter(ctx, func(w *writeTx) error {
+	err = ix.submitAfter(ctx, func(w *writeTx) (bool, error) {
 		var err error
 		res, err = w.add(r)
-		return err
+		return err == nil && res.Stored, err
 	}, func() error {
 		<-synced
 		return derr
@@ -418,11 +419,13 @@ func (w *writeTx) addNew(r *row, knownSeries bool) (Result, error) {
 		case DuplicateReject:
 			return res, ErrDuplicate
 		}
+		if r.rec.Replacing != nil {
+			if err := r.rec.Replacing(*p); err != nil {
+				return res, err
+			}
+		}
 		if _, err := w.deleteInstance(oldID); err != nil {
 			return res, err
-		}
-		if r.rec.Replacing != nil {
-			r.rec.Replacing(*p)
 		}
 	}
 	// Patient: identity is (Patient ID, Issuer of Patient ID).

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pacsforge/pacs/core/dicom"
 )
 
 // TestAddAfterCommitsOnceDurable: the record is written while durable runs
@@ -117,7 +119,10 @@ func TestReplacingHook(t *testing.T) {
 	}
 	rec := record(ds, 2)
 	var got []Location
-	rec.Replacing = func(prev Location) { got = append(got, prev) }
+	rec.Replacing = func(prev Location) error {
+		got = append(got, prev)
+		return nil
+	}
 	res, err := ix.Add(ctx, rec)
 	if err != nil || !res.Existed {
 		t.Fatalf("Add(duplicate) = %+v, %v", res, err)
@@ -129,7 +134,65 @@ func TestReplacingHook(t *testing.T) {
 	for _, p := range []DuplicatePolicy{DuplicateKeep, DuplicateReject} {
 		rec := record(ds, 3)
 		rec.Duplicate = p
-		rec.Replacing = func(prev Location) { t.Errorf("Replacing called under policy %d", p) }
+		rec.Replacing = func(prev Location) error {
+			t.Errorf("Replacing called under policy %d", p)
+			return nil
+		}
 		ix.Add(ctx, rec)
 	}
+	// An error fails the write, which changes nothing.
+	rec = record(ds, 4)
+	errJournal := errors.New("journal full")
+	rec.Replacing = func(Location) error { return errJournal }
+	if _, err := ix.Add(ctx, rec); !errors.Is(err, errJournal) {
+		t.Errorf("Add() with a failing Replacing = %v, want %v", err, errJournal)
+	}
+	if info, err := ix.Instance(ctx, ds.String(dicom.SOPInstanceUID)); err != nil || info.Key != record(ds, 2).Key {
+		t.Errorf("Instance() after the failed replacement = %+v, %v; want key %s", info, err, record(ds, 2).Key)
+	}
+}
+
+// TestAddAfterLate: a caller slow to make its object durable holds up its
+// own write only; writes queued after it commit meanwhile, and it commits
+// once ready.
+func TestAddAfterLate(t *testing.T) {
+	ctx := context.Background()
+	ix := openTest(t, Options{})
+	release := make(chan struct{})
+	slowDone := make(chan error, 1)
+	go func() {
+		_, err := ix.AddAfter(ctx, record(smallInstance(t, 1, 1, 1, 0), 0), func() error {
+			<-release
+			return nil
+		})
+		slowDone <- err
+	}()
+	// Wait until the slow write is queued or running: an instance of the
+	// same series is then written after it.
+	time.Sleep(20 * time.Millisecond)
+	fastDone := make(chan error, 1)
+	go func() {
+		_, err := ix.Add(ctx, record(smallInstance(t, 1, 1, 1, 1), 1))
+		fastDone <- err
+	}()
+	select {
+	case err := <-fastDone:
+		if err != nil {
+			t.Fatalf("Add() error = %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		close(release)
+		t.Fatal("Add() waited for an unrelated caller's object")
+	}
+	if n := count(t, ix, "instance"); n != 1 {
+		t.Errorf("instances while the slow write waits = %d, want 1", n)
+	}
+	close(release)
+	if err := <-slowDone; err != nil {
+		t.Fatalf("AddAfter() error = %v", err)
+	}
+	if n := count(t, ix, "instance"); n != 2 {
+		t.Errorf("instances at the end = %d, want 2", n)
+	}
+	checkCounts(t, ix)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -19,10 +20,18 @@ type op struct {
 	// ready, when not nil, is closed by the caller once what the write
 	// refers to is durable (see AddAfter), with readyErr telling whether
 	// it is: the batch commits only after that, and without the write if
-	// readyErr is set.
+	// readyErr is set. wrote is set by run when it changed the database
+	// (only then is ready awaited).
 	ready    chan struct{}
 	readyErr error
+	wrote    bool
 }
+
+// readyWait bounds how long a batch waits for the writes whose callers are
+// still making their objects durable. Past it, the batch commits without
+// them, and they are written again in a later batch, so that a slow sync
+// (a very large object, a busy device) holds up its own store only.
+const readyWait = 20 * time.Millisecond
 
 // errNotReady is the error of a write left out because its caller reported
 // that what it refers to could not be made durable.
@@ -44,9 +53,14 @@ func (ix *Index) submit(ctx context.Context, run func(w *writeTx) error) error {
 // submitAfter is submit for a write that may commit only once ready has
 // returned nil: o is queued first and ready runs meanwhile, in the calling
 // goroutine. ready's error, if any, is returned as it is, and o is then
-// not written.
-func (ix *Index) submitAfter(ctx context.Context, run func(w *writeTx) error, ready func() error) error {
-	o := &op{ctx: ctx, run: run, done: make(chan struct{}), ready: make(chan struct{})}
+// not written. run reports whether it changed the database.
+func (ix *Index) submitAfter(ctx context.Context, run func(w *writeTx) (bool, error), ready func() error) error {
+	o := &op{ctx: ctx, done: make(chan struct{}), ready: make(chan struct{})}
+	o.run = func(w *writeTx) error {
+		var err error
+		o.wrote, err = run(w)
+		return err
+	}
 	if err := ix.enqueue(ctx, o); err != nil {
 		return err
 	}
@@ -100,19 +114,29 @@ func (ix *Index) commitLoop() {
 	defer close(ix.done)
 	defer ix.stmts.close()
 	batch := make([]*op, 0, ix.opt.MaxBatch)
+	// late are writes put off by earlier batches, their callers not ready
+	// yet: first in the next batch.
+	var late []*op
 	for {
-		batch = batch[:0]
+		batch = append(batch[:0], late...)
+		var ready <-chan struct{}
+		if len(late) > 0 {
+			// Until something else is queued, wait for the oldest.
+			ready = late[0].ready
+		}
 		select {
 		case o := <-ix.queue:
 			batch = append(batch, o)
+		case <-ready:
 		case <-ix.stop:
-			// Close has stopped new sends; write what is still queued.
+			// Close has stopped new sends; write what is still queued,
+			// waiting for every caller.
 			for {
 				select {
 				case o := <-ix.queue:
 					batch = append(batch, o)
 					if len(batch) == ix.opt.MaxBatch {
-						ix.commitBatch(batch)
+						ix.commitBatch(batch, false)
 						batch = batch[:0]
 					}
 					continue
@@ -121,13 +145,13 @@ func (ix *Index) commitLoop() {
 				break
 			}
 			if len(batch) > 0 {
-				ix.commitBatch(batch)
+				ix.commitBatch(batch, false)
 			}
 			return
 		}
 		batch = ix.fill(batch)
-		ix.commitBatch(batch)
-		if ix.sinceOptimize += len(batch); ix.sinceOptimize >= ix.optimizeAfter {
+		late = ix.commitBatch(batch, true)
+		if ix.sinceOptimize += len(batch) - len(late); ix.sinceOptimize >= ix.optimizeAfter {
 			ix.sinceOptimize = 0
 			ix.optimizeAfter = min(2*ix.optimizeAfter, optimizeEvery)
 			optimize(context.Background(), ix.writer)
@@ -167,22 +191,28 @@ func (ix *Index) fill(batch []*op) []*op {
 
 // commitBatch runs every op of batch in one transaction and reports each
 // op's outcome after COMMIT has returned (durable, with synchronous=FULL).
-func (ix *Index) commitBatch(batch []*op) {
-	defer func() {
-		for _, o := range batch {
+// With bounded set, the ops whose callers are not ready within readyWait
+// are left out and returned, not done, for a later batch.
+func (ix *Index) commitBatch(batch []*op, bounded bool) (late []*op) {
+	for rest := batch; len(rest) > 0; {
+		var l []*op
+		rest, l = ix.runBatch(rest, bounded)
+		late = append(late, l...)
+	}
+	for _, o := range batch {
+		if !slices.Contains(late, o) {
 			close(o.done)
 		}
-	}()
-	for rest := batch; len(rest) > 0; {
-		rest = ix.runBatch(rest)
 	}
+	return late
 }
 
 // runBatch runs every op of batch in one transaction and commits it, once
-// the ops with a ready channel are ready. If one of those is withdrawn, the
-// transaction is rolled back instead and the ops still to be written are
-// returned, for another transaction without it.
-func (ix *Index) runBatch(batch []*op) (retry []*op) {
+// the ops that wrote and have a ready channel are ready. If one of those is
+// withdrawn, or (with bounded) not ready in time, the transaction is rolled
+// back instead: the late ops are returned in late, and the others, to be
+// run again in another transaction, in retry.
+func (ix *Index) runBatch(batch []*op, bounded bool) (retry, late []*op) {
 	ctx := context.Background()
 	fail := func(err error) {
 		for _, o := range batch {
@@ -194,7 +224,7 @@ func (ix *Index) runBatch(batch []*op) (retry []*op) {
 	tx, err := ix.writer.BeginTx(ctx, nil)
 	if err != nil {
 		fail(fmt.Errorf("index: begin batch: %w", err))
-		return nil
+		return nil, nil
 	}
 	w := &writeTx{ctx: ctx, ix: ix, tx: tx, stmts: make(map[string]*sql.Stmt)}
 	// Statements first used in this batch were prepared inside it; prepare
@@ -213,7 +243,7 @@ func (ix *Index) runBatch(batch []*op) (retry []*op) {
 				tx.Rollback()
 				ix.batches.Add(1)
 				ix.writes.Add(1)
-				return nil
+				return nil, nil
 			}
 			continue
 		}
@@ -225,46 +255,74 @@ func (ix *Index) runBatch(batch []*op) (retry []*op) {
 			if _, err := w.exec(`ROLLBACK TO SAVEPOINT op`); err != nil {
 				tx.Rollback()
 				fail(fmt.Errorf("index: roll back a failed write: %w", err))
-				return nil
+				return nil, nil
 			}
 		}
 		if _, err := w.exec(`RELEASE SAVEPOINT op`); err != nil {
 			tx.Rollback()
 			fail(fmt.Errorf("index: release savepoint: %w", err))
-			return nil
+			return nil, nil
 		}
 	}
 	// The writes that wait for their callers (AddAfter) were run while
 	// the callers made their objects durable; the batch commits once they
 	// all are.
-	withdrawn := false
+	withdrawn, expired := false, false
+	var timer *time.Timer
 	for _, o := range batch {
-		if o.ready == nil {
+		if o.ready == nil || o.err != nil || !o.wrote {
 			continue
 		}
-		<-o.ready
-		if o.readyErr != nil && o.err == nil {
+		select {
+		case <-o.ready:
+		default:
+			switch {
+			case !bounded:
+				<-o.ready
+			case expired:
+				late = append(late, o)
+				continue
+			default:
+				if timer == nil {
+					timer = time.NewTimer(readyWait)
+					defer timer.Stop()
+				}
+				select {
+				case <-o.ready:
+				case <-timer.C:
+					expired = true
+					late = append(late, o)
+					continue
+				}
+			}
+		}
+		if o.readyErr != nil {
 			o.err = errNotReady
 			withdrawn = true
 		}
 	}
-	if withdrawn {
+	if withdrawn || len(late) > 0 {
 		tx.Rollback()
 		for _, o := range batch {
-			if o.err == nil {
+			switch {
+			case o.err == errNotReady, slices.Contains(late, o):
+			default:
+				// Run again, also if it failed: it may have failed
+				// because of a write now left out.
+				o.err = nil
 				retry = append(retry, o)
 			}
 		}
-		return retry
+		return retry, late
 	}
 	w.closeStmts()
 	if err := tx.Commit(); err != nil {
 		fail(fmt.Errorf("index: commit batch of %d: %w", len(batch), err))
-		return nil
+		return nil, nil
 	}
 	ix.batches.Add(1)
 	ix.writes.Add(int64(len(batch)))
-	return nil
+	return nil, nil
 }
 
 // writeTx is the transaction of one batch, with the writer's cached
