@@ -217,7 +217,7 @@ func (a *Archive) Ingest(ctx context.Context, req StoreRequest, data io.Reader) 
 			sp.file.Close()
 		}
 		// Unless it became the object.
-		if spool := sp.name; spool != "" && !(st != nil && st.committed && sp.staged && st.spool == spool) {
+		if spool := sp.name; spool != "" && !(st != nil && (st.placed || st.committed && sp.staged) && st.spool == spool) {
 			os.Remove(spool)
 		}
 	}()
@@ -315,8 +315,10 @@ type store struct {
 	rec   index.InstanceRecord
 	out   Outcome
 
-	// committed is set once the object is under key.
+	// committed is set once the object is under key; placed once the
+	// staged file was renamed there (see storage.FileStager).
 	committed bool
+	placed    bool
 	// intents are the journal ids of the objects the store may leave
 	// behind, ended when it returns.
 	intents []uint64
@@ -326,15 +328,13 @@ type store struct {
 	kept       uint64
 }
 
-// errKeyTaken is the outcome of a store without replace whose key exists.
-var errKeyTaken = errors.New("archive: key taken")
-
 // run writes the object under st.key and indexes it. replaced lists the keys
 // of the instance's indexed object that the new one replaces, removed once
-// the row is committed. With replace false, the object is committed only if
-// its key is free (the staged file is then still open) and done is false if
-// it is not: nothing was written, and the caller goes on with replace. done
-// is true whenever the store has ended, with err its outcome.
+// the row is committed. With replace false (only for a staged file on a
+// local backend), the object is placed only if its key is free, and done is
+// false if it is not: nothing was written, the staged file is still open,
+// and the caller goes on with replace. done is true whenever the store has
+// ended, with err its outcome.
 func (st *store) run(ctx context.Context, replaced []string, replace bool) (done bool, err error) {
 	a := st.a
 	in := intent{SOPInstanceUID: st.req.SOPInstanceUID, Backend: a.opt.Storage.ID(), Keys: append([]string{st.key}, replaced...)}
@@ -349,37 +349,41 @@ func (st *store) run(ctx context.Context, replaced []string, replace bool) (done
 		// The instance may be indexed under another key, which is learnt
 		// only inside the index's write: recorded there, before the
 		// commit, as an object to remove.
-		rec.Replacing = func(prev index.Location) {
+		rec.Replacing = func(prev index.Location) error {
 			if prev.Backend != a.opt.Storage.ID() || prev.Key == st.key {
-				return
+				return nil
 			}
-			if id, err := a.journal.begin(intent{SOPInstanceUID: st.req.SOPInstanceUID, Backend: prev.Backend, Keys: []string{prev.Key}}); err == nil {
-				st.intents = append(st.intents, id)
+			id, err := a.journal.begin(intent{SOPInstanceUID: st.req.SOPInstanceUID, Backend: prev.Backend, Keys: []string{prev.Key}})
+			if err != nil {
+				return err
 			}
+			st.intents = append(st.intents, id)
+			return nil
 		}
 	}
 	var res index.Result
 	var putErr error
 	sp := st.sp
 	switch {
-	case sp.staged && a.local != nil:
-		// The index writes the row while the object is synced, and
-		// commits it once the object is durable. The commit runs in
-		// another goroutine, and has returned with AddAfter.
+	case sp.staged && sp.file != nil:
 		rec.Size, rec.SHA256 = sp.size, sp.sha256
-		res, err = a.opt.Index.AddAfter(ctx, rec, func() error {
-			if sp.file != nil {
-				putErr = a.local.CommitFile(ctx, sp.file, st.key, replace)
-				sp.file = nil
-			} else {
-				putErr = a.local.CommitStaged(ctx, st.spool, st.key)
-			}
-			st.committed = putErr == nil
-			return putErr
-		})
+		putErr = a.local.PlaceFile(ctx, sp.file, st.key, replace)
 		if !replace && (errors.Is(putErr, fs.ErrExist) || errors.Is(putErr, errors.ErrUnsupported)) {
 			return false, nil
 		}
+		if putErr != nil {
+			break
+		}
+		// The staged file is the object now, not durable yet. The index
+		// writes the row while the object is synced, in another
+		// goroutine, and commits it once the object is durable.
+		f := sp.file
+		sp.file = nil
+		st.placed = true
+		res, err = a.opt.Index.AddAfter(ctx, rec, func() error {
+			putErr = a.local.SyncPlaced(f, st.key)
+			return putErr
+		})
 	case sp.staged:
 		// Written in place on the backend's file system: committed by a
 		// rename, not copied.
@@ -399,7 +403,7 @@ func (st *store) run(ctx context.Context, replaced []string, replace bool) (done
 		return true, putErr
 	}
 	st.committed = true
-	if a.local == nil || !sp.staged {
+	if !st.placed {
 		res, err = a.opt.Index.Add(ctx, rec)
 	}
 	if err == nil && !res.Stored {
