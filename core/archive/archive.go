@@ -53,6 +53,13 @@ const spoolBufferSize = 256 << 10
 // be most of what an ingest allocates.
 var spoolWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, spoolBufferSize) }}
 
+// maxHeld is the size up to which a spooled object is also kept in memory
+// while it is written, so that its header is parsed there instead of being
+// read back from the file. heldBuffers recycles those copies.
+const maxHeld = 64 << 10
+
+var heldBuffers = sync.Pool{New: func() any { return new([maxHeld]byte) }}
+
 // Options configure an Archive. Index, Storage and SpoolDir are required.
 type Options struct {
 	// Index is the catalogue rows are added to.
@@ -224,7 +231,15 @@ func (a *Archive) Ingest(ctx context.Context, req StoreRequest, data io.Reader) 
 	if err != nil {
 		return out, err
 	}
-	f, err := part10.ReadFile(spool, part10.WithStopAtPixelData())
+	var f *part10.File
+	if sp.held != nil {
+		// The data set's values point into the held copy, recycled only
+		// when the store has returned.
+		defer heldBuffers.Put(sp.held)
+		f, err = part10.ReadBytes(sp.held[:sp.size], part10.WithStopAtPixelData())
+	} else {
+		f, err = part10.ReadFile(spool, part10.WithStopAtPixelData())
+	}
 	if err != nil {
 		return out, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
@@ -457,6 +472,9 @@ type spooled struct {
 	// file is the staged file, still open, on a local backend (see
 	// storage.FileStager); nil once committed or closed.
 	file *os.File
+	// held is a copy of the whole file when it is at most maxHeld bytes
+	// long (its first size bytes), else nil.
+	held *[maxHeld]byte
 }
 
 // spool writes File Meta Information for req and then data, unchanged, to
@@ -496,7 +514,14 @@ func (a *Archive) spool(req StoreRequest, syntax codec.Syntax, data io.Reader) (
 		h = sha256.New()
 		dst = io.MultiWriter(storage.NewWritebackWriter(f), h)
 	}
-	cw := &countingWriter{w: dst}
+	cw := &countingWriter{w: dst, held: heldBuffers.Get().(*[maxHeld]byte)}
+	defer func() {
+		if err == nil && cw.n <= maxHeld {
+			sp.held = cw.held
+		} else {
+			heldBuffers.Put(cw.held)
+		}
+	}()
 	w := spoolWriters.Get().(*bufio.Writer)
 	w.Reset(cw)
 	defer func() {
@@ -525,14 +550,19 @@ func (a *Archive) spool(req StoreRequest, syntax codec.Syntax, data io.Reader) (
 	return sp, nil
 }
 
-// countingWriter counts the bytes written through it.
+// countingWriter counts the bytes written through it, and copies the first
+// maxHeld of them to held.
 type countingWriter struct {
-	w io.Writer
-	n int64
+	w    io.Writer
+	n    int64
+	held *[maxHeld]byte
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
+	if c.n < maxHeld {
+		copy(c.held[c.n:], p[:n])
+	}
 	c.n += int64(n)
 	return n, err
 }
