@@ -79,7 +79,7 @@ func (b *FS) Put(ctx context.Context, key string, r io.Reader) (size int64, sum 
 	if err := b.mkdirAll(dir); err != nil {
 		return 0, "", err
 	}
-	f, err := os.CreateTemp(dir, tempPrefix+"*")
+	f, err := createTemp(dir, tempPrefix)
 	if err != nil {
 		return 0, "", err
 	}
@@ -238,18 +238,6 @@ func (b *FS) List(ctx context.Context, prefix string) iter.Seq2[ObjectInfo, erro
 			yield(ObjectInfo{}, fmt.Errorf("list %s: %w", b.id, err))
 		}
 	}
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 func mapNotFound(err error) error {

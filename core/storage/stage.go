@@ -55,7 +55,7 @@ const stagePrefix = tempPrefix + "stage-"
 
 // Stage creates a staged file in the root.
 func (b *FS) Stage() (*os.File, error) {
-	f, err := os.CreateTemp(b.root, stagePrefix+"*")
+	f, err := createTemp(b.root, stagePrefix)
 	if err != nil {
 		return nil, fmt.Errorf("stage on %s: %w", b.id, mapSpace(err))
 	}
@@ -68,7 +68,7 @@ func (b *FS) CommitStaged(ctx context.Context, path, key string) error {
 	if err := b.checkStaged(path); err != nil {
 		return fmt.Errorf("commit %s on %s: %w", key, b.id, err)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := openFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("commit %s on %s: %w", key, b.id, err)
 	}
