@@ -178,7 +178,7 @@ const writeBufferSize = 256 << 10
 var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBufferSize) }}
 
 func write(path string, rq *dimse.CStoreRequest, ts string, data io.Reader) error {
-	f, err := os.Create(path)
+	f, err := create(path)
 	if err != nil {
 		return err
 	}
@@ -199,6 +199,17 @@ func write(path string, rq *dimse.CStoreRequest, ts string, data io.Reader) erro
 		return err
 	}
 	return f.Close()
+}
+
+// create is os.Create without the runtime's attempt to register the file
+// with its network poller (an epoll_ctl and four fcntl system calls that fail
+// or undo each other for a regular file), as storescp's open has none.
+func create(path string) (*os.File, error) {
+	fd, err := syscall.Open(path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_TRUNC|syscall.O_CLOEXEC, 0o644)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }
 
 // scu sends every file of a directory with C-STORE on one association, one
