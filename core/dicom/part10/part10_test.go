@@ -222,3 +222,42 @@ func TestLongMetaFromFile(t *testing.T) {
 		t.Errorf("SOPInstanceUID = %q", got)
 	}
 }
+
+// TestBytesMatchesFileWithOptions: ReadBytes reads in place with the
+// streaming options too (stop before Pixel Data, bulk references), and gets
+// what ReadFile streams from the file.
+func TestBytesMatchesFileWithOptions(t *testing.T) {
+	for _, rel := range []string{
+		"transfer-syntax/explicit-vr-le/CT_small.dcm",
+		"transfer-syntax/implicit-vr-le/MR_small_implicit.dcm",
+		"transfer-syntax/explicit-vr-be/MR_small_bigendian.dcm",
+		"transfer-syntax/deflated-explicit-vr-le/image_dfl.dcm",
+		"no-meta/ExplVR_LitEndNoMeta.dcm",
+	} {
+		path := corpusFile(t, rel)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, opts := range map[string][]Option{
+			"stop": {WithoutCharset(), WithStopAtPixelData()},
+			"bulk": {WithoutCharset(), WithBulkThreshold(64)},
+		} {
+			want, err := ReadFile(path, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ReadBytes(b, opts...)
+			if err != nil {
+				t.Fatalf("%s %s: ReadBytes: %v", rel, name, err)
+			}
+			compareLines(t, rel+" "+name, ourElements(got.Dataset, 0, nil, nil), ourElements(want.Dataset, 0, nil, nil))
+			for _, tag := range []dicom.Tag{dicom.PixelData} {
+				g, w := got.Dataset.Get(tag), want.Dataset.Get(tag)
+				if (g == nil) != (w == nil) || g != nil && (g.Bulk == nil) != (w.Bulk == nil) || g != nil && g.Bulk != nil && *g.Bulk != *w.Bulk {
+					t.Errorf("%s %s: Pixel Data %+v, want %+v", rel, name, g, w)
+				}
+			}
+		}
+	}
+}

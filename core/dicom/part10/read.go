@@ -198,9 +198,9 @@ func ReadBytes(b []byte, opts ...Option) (*File, error) {
 	}
 	f.DatasetOffset = pos
 	o.syntaxOf(f, b[pos:])
-	if o.stopAt != 0 || o.bulk > 0 || f.Syntax.Deflated {
-		// Streaming options are served by the stream reader, which offsets
-		// bulk references from the start of b.
+	if f.Syntax.Deflated {
+		// Inflated by the stream reader, which offsets bulk references
+		// from the start of b.
 		cr := codec.NewReader(bytes.NewReader(b[pos:]), f.Syntax, o.datasetOptions(pos, f.Syntax)...)
 		ds, err := cr.ReadDataset()
 		f.Dataset = ds
