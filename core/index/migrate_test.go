@@ -68,4 +68,10 @@ func TestMigrateCharset(t *testing.T) {
 	if err := ix.reader.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&version); err != nil || version != schemaVersion() {
 		t.Errorf("schema version %d (%v), want %d", version, err, schemaVersion())
 	}
+	// Version 3 dropped two instance indexes that no query used.
+	var dropped int
+	if err := ix.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index'
+		AND name IN ('instance_sop_class_idx', 'instance_received_idx')`).Scan(&dropped); err != nil || dropped != 0 {
+		t.Errorf("%d of the dropped indexes left (%v)", dropped, err)
+	}
 }

@@ -111,6 +111,13 @@ var migrations = []migration{
 		`UPDATE instance SET charset = COALESCE((SELECT group_concat(COALESCE(value, ''), '\')
 			FROM json_each(instance.attrs, '$."00080005".Value')), '')`,
 	}},
+	{version: 3, name: "instance indexes no query uses", stmts: []string{
+		// Every instance write maintained them, and no query needs them:
+		// instances are found by SOP Instance UID or through their series
+		// (a SOP class is matched within a study's or series' instances).
+		`DROP INDEX IF EXISTS instance_sop_class_idx`,
+		`DROP INDEX IF EXISTS instance_received_idx`,
+	}},
 }
 
 // schemaVersion is the version this code writes: the last migration's.
