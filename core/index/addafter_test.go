@@ -184,15 +184,26 @@ func TestAddAfterLate(t *testing.T) {
 		close(release)
 		t.Fatal("Add() waited for an unrelated caller's object")
 	}
-	if n := count(t, ix, "instance"); n != 1 {
-		t.Errorf("instances while the slow write waits = %d, want 1", n)
+	// Once put off, the slow write stays out of the batches until it is
+	// ready: the writes that follow are not held up, nor rolled back.
+	const more = 20
+	for i := range more {
+		if _, err := ix.Add(ctx, record(smallInstance(t, 1, 1, 1, 2+i), 2+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := ix.lateBatches.Load(); n > 1 {
+		t.Errorf("%d batches rolled back for the slow write, want at most 1", n)
+	}
+	if n := count(t, ix, "instance"); n != 1+more {
+		t.Errorf("instances while the slow write waits = %d, want %d", n, 1+more)
 	}
 	close(release)
 	if err := <-slowDone; err != nil {
 		t.Fatalf("AddAfter() error = %v", err)
 	}
-	if n := count(t, ix, "instance"); n != 2 {
-		t.Errorf("instances at the end = %d, want 2", n)
+	if n := count(t, ix, "instance"); n != 2+more {
+		t.Errorf("instances at the end = %d, want %d", n, 2+more)
 	}
 	checkCounts(t, ix)
 }

@@ -66,6 +66,10 @@ func (ix *Index) submitAfter(ctx context.Context, run func(w *writeTx) (bool, er
 	}
 	o.readyErr = ready()
 	close(o.ready)
+	select {
+	case ix.readied <- struct{}{}:
+	default:
+	}
 	<-o.done
 	if o.readyErr != nil {
 		return o.readyErr
@@ -115,43 +119,57 @@ func (ix *Index) commitLoop() {
 	defer ix.stmts.close()
 	batch := make([]*op, 0, ix.opt.MaxBatch)
 	// late are writes put off by earlier batches, their callers not ready
-	// yet: first in the next batch.
+	// yet: each joins the next batch once it is ready, not before.
 	var late []*op
 	for {
-		batch = append(batch[:0], late...)
-		var ready <-chan struct{}
-		if len(late) > 0 {
-			// Until something else is queued, wait for the oldest.
-			ready = late[0].ready
-		}
-		select {
-		case o := <-ix.queue:
-			batch = append(batch, o)
-		case <-ready:
-		case <-ix.stop:
-			// Close has stopped new sends; write what is still queued,
-			// waiting for every caller.
-			for {
-				select {
-				case o := <-ix.queue:
+		batch = batch[:0]
+		waiting := late[:0]
+		for _, o := range late {
+			select {
+			case <-o.ready:
+				if len(batch) < ix.opt.MaxBatch {
 					batch = append(batch, o)
-					if len(batch) == ix.opt.MaxBatch {
-						ix.commitBatch(batch, false)
-						batch = batch[:0]
-					}
 					continue
-				default:
 				}
-				break
+			default:
 			}
-			if len(batch) > 0 {
-				ix.commitBatch(batch, false)
+			waiting = append(waiting, o)
+		}
+		clear(late[len(waiting):])
+		late = waiting
+		if len(batch) == 0 {
+			select {
+			case o := <-ix.queue:
+				batch = append(batch, o)
+			case <-ix.readied:
+				continue
+			case <-ix.stop:
+				// Close has stopped new sends; write what is still
+				// queued, waiting for every caller.
+				batch = append(batch, late...)
+				for {
+					select {
+					case o := <-ix.queue:
+						batch = append(batch, o)
+						if len(batch) == ix.opt.MaxBatch {
+							ix.commitBatch(batch, false)
+							batch = batch[:0]
+						}
+						continue
+					default:
+					}
+					break
+				}
+				if len(batch) > 0 {
+					ix.commitBatch(batch, false)
+				}
+				return
 			}
-			return
 		}
 		batch = ix.fill(batch)
-		late = ix.commitBatch(batch, true)
-		if ix.sinceOptimize += len(batch) - len(late); ix.sinceOptimize >= ix.optimizeAfter {
+		put := ix.commitBatch(batch, true)
+		late = append(late, put...)
+		if ix.sinceOptimize += len(batch) - len(put); ix.sinceOptimize >= ix.optimizeAfter {
 			ix.sinceOptimize = 0
 			ix.optimizeAfter = min(2*ix.optimizeAfter, optimizeEvery)
 			optimize(context.Background(), ix.writer)
@@ -303,6 +321,9 @@ func (ix *Index) runBatch(batch []*op, bounded bool) (retry, late []*op) {
 	}
 	if withdrawn || len(late) > 0 {
 		tx.Rollback()
+		if len(late) > 0 {
+			ix.lateBatches.Add(1)
+		}
 		for _, o := range batch {
 			switch {
 			case o.err == errNotReady, slices.Contains(late, o):

@@ -78,6 +78,11 @@ type Index struct {
 
 	batches atomic.Int64 // transactions committed by the committer
 	writes  atomic.Int64 // operations in them
+	// readied is signalled (without blocking) when a write queued with
+	// AddAfter becomes ready, for the committer holding it back; lateBatches
+	// counts the batches rolled back because a write was not ready in time.
+	readied     chan struct{}
+	lateBatches atomic.Int64
 	// sinceOptimize counts the writes since the last planner statistics
 	// update; the committer's own.
 	sinceOptimize int
@@ -162,6 +167,7 @@ func Open(ctx context.Context, path string, opt Options) (*Index, error) {
 		reads:         readStmts{db: r},
 		optimizeAfter: optimizeFirst,
 		queue:         make(chan *op, DefaultQueueLength),
+		readied:       make(chan struct{}, 1),
 		stop:          make(chan struct{}),
 		done:          make(chan struct{}),
 	}
