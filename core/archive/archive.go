@@ -228,14 +228,16 @@ func (a *Archive) Ingest(ctx context.Context, req StoreRequest, data io.Reader) 
 			os.Remove(spool)
 		}
 	}()
+	if sp.held != nil {
+		// The data set's values point into the held copy, recycled only
+		// when the store has returned.
+		defer heldBuffers.Put(sp.held)
+	}
 	if err != nil {
 		return out, err
 	}
 	var f *part10.File
 	if sp.held != nil {
-		// The data set's values point into the held copy, recycled only
-		// when the store has returned.
-		defer heldBuffers.Put(sp.held)
 		f, err = part10.ReadBytes(sp.held[:sp.size], part10.WithStopAtPixelData())
 	} else {
 		f, err = part10.ReadFile(spool, part10.WithStopAtPixelData())

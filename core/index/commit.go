@@ -146,22 +146,20 @@ func (ix *Index) commitLoop() {
 			case <-ix.stop:
 				// Close has stopped new sends; write what is still
 				// queued, waiting for every caller.
-				batch = append(batch, late...)
+				rest := late
 				for {
 					select {
 					case o := <-ix.queue:
-						batch = append(batch, o)
-						if len(batch) == ix.opt.MaxBatch {
-							ix.commitBatch(batch, false)
-							batch = batch[:0]
-						}
+						rest = append(rest, o)
 						continue
 					default:
 					}
 					break
 				}
-				if len(batch) > 0 {
-					ix.commitBatch(batch, false)
+				for len(rest) > 0 {
+					n := min(len(rest), ix.opt.MaxBatch)
+					ix.commitBatch(rest[:n], false)
+					rest = rest[n:]
 				}
 				return
 			}
@@ -169,7 +167,9 @@ func (ix *Index) commitLoop() {
 		batch = ix.fill(batch)
 		put := ix.commitBatch(batch, true)
 		late = append(late, put...)
-		if ix.sinceOptimize += len(batch) - len(put); ix.sinceOptimize >= ix.optimizeAfter {
+		n := len(batch)
+		clear(batch) // the ops' records are not kept past their batch
+		if ix.sinceOptimize += n - len(put); ix.sinceOptimize >= ix.optimizeAfter {
 			ix.sinceOptimize = 0
 			ix.optimizeAfter = min(2*ix.optimizeAfter, optimizeEvery)
 			optimize(context.Background(), ix.writer)
@@ -255,6 +255,17 @@ func (ix *Index) runBatch(batch []*op, bounded bool) (retry, late []*op) {
 		if err := o.ctx.Err(); err != nil {
 			o.err = context.Cause(o.ctx)
 			continue
+		}
+		if o.ready != nil {
+			select {
+			case <-o.ready:
+				if o.readyErr != nil {
+					// Withdrawn already: not run at all.
+					o.err = errNotReady
+					continue
+				}
+			default:
+			}
 		}
 		if alone {
 			if o.err = o.run(w); o.err != nil {
