@@ -10,7 +10,9 @@
 #   Forge SCU      -> dcmtk storescp   (discarding)
 # Every side uses a maximum PDU length of $MAXPDU (default 65536). Prints
 # images/s, MB/s and the ratio to dcmtk -> dcmtk for the same sink, of the
-# best round and of the median round, and the server's CPU time per object
+# best round and of the median round, the median of the per-round ratios
+# ("paired": each round's two runs are seconds apart), and the server's CPU
+# time per object
 # over all rounds (from /proc, less disturbed by other load than wall time).
 # Each pair runs ROUNDS times (default 5); the
 # rounds are interleaved (round 1 of every pair, then round 2, ...) so that
@@ -129,16 +131,27 @@ for d in o1 o2 o3; do
 done
 
 median() { printf '%s\n' $1 | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+# paired REF OURS: the median of the per-round ratios REF/OURS. The two runs of
+# a round follow each other within seconds, so a change of the machine's load
+# between rounds cancels out of each ratio.
+paired() {
+	local -a r o
+	read -ra r <<<"$1"
+	read -ra o <<<"$2"
+	local ratios=() i
+	for i in "${!r[@]}"; do ratios+=("$(echo "${r[$i]} / ${o[$i]}" | bc -l)"); done
+	median "${ratios[*]}"
+}
 hz=$(getconf CLK_TCK)
-printf '%-24s %9s %10s %9s %8s %8s %12s\n' "pair" "seconds" "images/s" "MB/s" "best" "median" "server CPU"
-printf '%-24s %9s %10s %9s %8s %8s %12s\n' "" "(best)" "(best)" "(best)" "vs dcmtk" "vs dcmtk" "us/object"
+printf '%-24s %9s %10s %9s %8s %8s %8s %12s\n' "pair" "seconds" "images/s" "MB/s" "best" "median" "paired" "server CPU"
+printf '%-24s %9s %10s %9s %8s %8s %8s %12s\n' "" "(best)" "(best)" "(best)" "vs dcmtk" "vs dcmtk" "vs dcmtk" "us/object"
 for name in "dcmtk->dcmtk discard" "dcmtk->forge discard" "forge->forge discard" "forge->dcmtk discard" \
 	"dcmtk->dcmtk disk" "dcmtk->forge disk" "forge->forge disk"; do
 	s=${secs[$name]}
 	m=$(median "${all[$name]}")
 	case $name in *discard) ref="dcmtk->dcmtk discard" ;; *) ref="dcmtk->dcmtk disk" ;; esac
-	printf '%-24s %9.3f %10.1f %9.1f %7.2fx %7.2fx %12.0f\n' "$name" "$s" "$(echo "$N / $s" | bc -l)" \
+	printf '%-24s %9.3f %10.1f %9.1f %7.2fx %7.2fx %7.2fx %12.0f\n' "$name" "$s" "$(echo "$N / $s" | bc -l)" \
 		"$(echo "$bytes / 1000000 / $s" | bc -l)" "$(echo "${secs[$ref]} / $s" | bc -l)" \
-		"$(echo "$(median "${all[$ref]}") / $m" | bc -l)" \
+		"$(echo "$(median "${all[$ref]}") / $m" | bc -l)" "$(paired "${all[$ref]}" "${all[$name]}")" \
 		"$(echo "${ticks[$name]} * 1000000 / $hz / ($N * $ROUNDS)" | bc -l)"
 done
