@@ -10,4 +10,13 @@
 // then adds the index row (group commit, durable on return). It returns nil
 // only after both are durable. Errors are plain Go errors: the service edge
 // maps them to DIMSE statuses (see the sentinels).
+//
+// On a filesystem backend in this process (storage.FileStager) the data set
+// is received straight into a file staged on the backend, and committed in
+// place: the file is renamed under its key only if the key is free (a taken
+// key means a likely duplicate, and the index is asked first, as for other
+// backends), and the index writes the row while the object is synced, and
+// commits it only once the object is durable (index.AddAfter). A duplicate
+// under another key is decided by the index inside its write; an object it
+// replaces is recorded in the intent journal before the commit.
 package archive
