@@ -218,8 +218,9 @@ func compile(q *Query) (*plan, error) {
 			}
 		case k.Tag == dicom.SOPClassesInStudy:
 			r.src, r.col = fromList, p.selectExpr("st.sop_classes_in_study")
-			if err := p.exists(`SELECT 1 FROM series ms JOIN instance mi ON mi.series_fk = ms.id WHERE ms.study_fk = st.id AND `,
-				"mi.sop_class_uid", kUI, vals); err != nil {
+			// Matched against the study's own list, kept up to date by every
+			// write, not by scanning the study's instances.
+			if err := p.inList("st.sop_classes_in_study", vals); err != nil {
 				return nil, fmt.Errorf("%w: %s: %v", ErrInvalidQuery, k.Tag, err)
 			}
 		case k.Tag == dicom.AvailableTransferSyntaxUID:
@@ -265,6 +266,29 @@ func (p *plan) exists(sub, expr string, k kind, vals []string) error {
 	if len(p.where) > n {
 		p.where[n] = "EXISTS (" + sub + p.where[n] + ")"
 	}
+	return nil
+}
+
+// inList adds the condition that the backslash-separated list of UIDs in
+// column expr holds one of the UIDs vals; no value, or a universal one, adds
+// nothing.
+func (p *plan) inList(expr string, vals []string) error {
+	if universal(dicom.UI, vals) {
+		return nil
+	}
+	if len(vals) > MaxUIDList {
+		return fmt.Errorf("%d UIDs in a list, more than %d", len(vals), MaxUIDList)
+	}
+	alts := make([]string, len(vals))
+	for i, v := range vals {
+		if v == emptyValue {
+			alts[i] = expr + " = ''"
+			continue
+		}
+		alts[i] = `instr('\' || ` + expr + ` || '\', ?) > 0`
+		p.args = append(p.args, `\`+v+`\`)
+	}
+	p.where = append(p.where, "("+strings.Join(alts, " OR ")+")")
 	return nil
 }
 

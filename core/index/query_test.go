@@ -260,6 +260,9 @@ func TestFindAgainstReference(t *testing.T) {
 		{name: "modalities in study", level: Study, root: StudyRoot, keys: keys(t, dicom.ModalitiesInStudy, "CT")},
 		{name: "modalities list", level: Study, root: StudyRoot, keys: keys(t, dicom.ModalitiesInStudy, `US\SR`)},
 		{name: "sop classes in study", level: Study, root: StudyRoot, keys: keys(t, dicom.SOPClassesInStudy, "1.2.840.10008.5.1.4.1.1.88.11")},
+		{name: "sop classes list", level: Study, root: StudyRoot, keys: keys(t, dicom.SOPClassesInStudy, `1.2.840.10008.5.1.4.1.1.88.11\1.2.840.10008.5.1.4.1.1.4`)},
+		// A prefix of a stored class is another UID.
+		{name: "sop class prefix", level: Study, root: StudyRoot, keys: keys(t, dicom.SOPClassesInStudy, "1.2.840.10008.5.1.4.1.1.8")},
 		{name: "patient keys at study", level: Study, root: StudyRoot, keys: keys(t, dicom.PatientName, "Doe*", dicom.StudyDate, "20200101-")},
 		{name: "referring ci", level: Study, root: StudyRoot, ci: true, keys: keys(t, dicom.ReferringPhysicianName, "house*")},
 		{name: "study uid list", level: Study, root: StudyRoot, keys: keys(t, dicom.StudyInstanceUID, studyUID+`\1.2.826.0.1.3680043.10.1.2.1\9.9`)},
