@@ -223,8 +223,8 @@ func (a *Archive) Ingest(ctx context.Context, req StoreRequest, data io.Reader) 
 		if sp.file != nil {
 			sp.file.Close()
 		}
-		// Unless it became the object.
-		if spool := sp.name; spool != "" && !(st != nil && (st.placed || st.committed && sp.staged) && st.spool == spool) {
+		// Unless it was renamed into the object.
+		if spool := sp.name; spool != "" && !(st != nil && st.renamed) {
 			os.Remove(spool)
 		}
 	}()
@@ -332,17 +332,16 @@ type store struct {
 	rec   index.InstanceRecord
 	out   Outcome
 
-	// committed is set once the object is under key; placed once the
-	// staged file was renamed there (see storage.FileStager).
+	// committed is set once the object is under key; renamed once the
+	// staged file was renamed there, so that its name is gone.
 	committed bool
-	placed    bool
+	renamed   bool
 	// intents are the journal ids of the objects the store may leave
-	// behind, ended when it returns.
+	// behind, ended when it returns; kept, when not 0, is the one of a put
+	// that failed with an unknown outcome, ended by the cleanup loop
+	// instead.
 	intents []uint64
-	// keepIntent is set when a put failed with an unknown outcome: its
-	// intent, kept, is ended by the cleanup loop instead.
-	keepIntent bool
-	kept       uint64
+	kept    uint64
 }
 
 // run writes the object under st.key and indexes it. replaced lists the keys
@@ -380,6 +379,7 @@ func (st *store) run(ctx context.Context, replaced []string, replace bool) (done
 	}
 	var res index.Result
 	var putErr error
+	added := false // by AddAfter, with the object's sync
 	sp := st.sp
 	switch {
 	case sp.staged && sp.file != nil:
@@ -396,7 +396,7 @@ func (st *store) run(ctx context.Context, replaced []string, replace bool) (done
 		// goroutine, and commits it once the object is durable.
 		f := sp.file
 		sp.file = nil
-		st.placed = true
+		st.renamed, added = true, true
 		res, err = a.opt.Index.AddAfter(ctx, rec, func() error {
 			putErr = a.local.SyncPlaced(f, st.key)
 			return putErr
@@ -405,6 +405,7 @@ func (st *store) run(ctx context.Context, replaced []string, replace bool) (done
 		// Written in place on the backend's file system: committed by a
 		// rename, not copied.
 		putErr = a.stager.CommitStaged(ctx, st.spool, st.key)
+		st.renamed = putErr == nil
 		rec.Size, rec.SHA256 = sp.size, sp.sha256
 	default:
 		rec.Size, rec.SHA256, putErr = a.put(ctx, st.key, st.spool)
@@ -414,13 +415,13 @@ func (st *store) run(ctx context.Context, replaced []string, replace bool) (done
 			// The object may have been written (a plugin that died or
 			// hung after its backend took it): removed once the backend
 			// answers again.
-			st.keepIntent, st.kept = true, id
+			st.kept = id
 			a.keepPending(id, in)
 		}
 		return true, putErr
 	}
 	st.committed = true
-	if !st.placed {
+	if !added {
 		res, err = a.opt.Index.Add(ctx, rec)
 	}
 	if err == nil && !res.Stored {
@@ -456,7 +457,7 @@ func (st *store) run(ctx context.Context, replaced []string, replace bool) (done
 // loop.
 func (st *store) endIntents() {
 	for _, id := range st.intents {
-		if st.keepIntent && id == st.kept {
+		if id == st.kept {
 			continue
 		}
 		st.a.journal.end(id)
