@@ -45,15 +45,19 @@ func TestReadDecodesCharset(t *testing.T) {
 	}
 }
 
+// streamingCorpus is a file of each syntax the readers handle differently,
+// with and without File Meta Information.
+var streamingCorpus = []string{
+	"transfer-syntax/explicit-vr-le/CT_small.dcm",
+	"transfer-syntax/implicit-vr-le/MR_small_implicit.dcm",
+	"transfer-syntax/explicit-vr-be/MR_small_bigendian.dcm",
+	"transfer-syntax/deflated-explicit-vr-le/image_dfl.dcm",
+	"no-meta/ExplVR_BigEndNoMeta.dcm",
+	"no-meta/ExplVR_LitEndNoMeta.dcm",
+}
+
 func TestStreamingMatchesBytes(t *testing.T) {
-	for _, rel := range []string{
-		"transfer-syntax/explicit-vr-le/CT_small.dcm",
-		"transfer-syntax/implicit-vr-le/MR_small_implicit.dcm",
-		"transfer-syntax/explicit-vr-be/MR_small_bigendian.dcm",
-		"transfer-syntax/deflated-explicit-vr-le/image_dfl.dcm",
-		"no-meta/ExplVR_BigEndNoMeta.dcm",
-		"no-meta/ExplVR_LitEndNoMeta.dcm",
-	} {
+	for _, rel := range streamingCorpus {
 		t.Run(rel, func(t *testing.T) {
 			path := corpusFile(t, rel)
 			b, err := os.ReadFile(path)
@@ -227,13 +231,7 @@ func TestLongMetaFromFile(t *testing.T) {
 // streaming options too (stop before Pixel Data, bulk references), and gets
 // what ReadFile streams from the file.
 func TestBytesMatchesFileWithOptions(t *testing.T) {
-	for _, rel := range []string{
-		"transfer-syntax/explicit-vr-le/CT_small.dcm",
-		"transfer-syntax/implicit-vr-le/MR_small_implicit.dcm",
-		"transfer-syntax/explicit-vr-be/MR_small_bigendian.dcm",
-		"transfer-syntax/deflated-explicit-vr-le/image_dfl.dcm",
-		"no-meta/ExplVR_LitEndNoMeta.dcm",
-	} {
+	for _, rel := range streamingCorpus {
 		path := corpusFile(t, rel)
 		b, err := os.ReadFile(path)
 		if err != nil {
