@@ -103,6 +103,14 @@ type Archive struct {
 	stopLoop chan struct{}
 	loopDone chan struct{}
 	stopOnce sync.Once
+
+	// logged are the journal ids of logged stores (see store.run) whose
+	// rows may not be durable yet, ended by logLoop once the index has
+	// synced its log; logKick wakes logLoop.
+	logMu   sync.Mutex
+	logged  []uint64
+	logKick chan struct{}
+	logDone chan struct{}
 }
 
 type sopLock struct {
@@ -146,7 +154,8 @@ func New(opt Options) (*Archive, error) {
 		return nil, err
 	}
 	a := &Archive{opt: opt, log: opt.Logger, dirLock: lock, locks: map[string]*sopLock{},
-		pending: map[uint64]intent{}, stopLoop: make(chan struct{}), loopDone: make(chan struct{})}
+		pending: map[uint64]intent{}, stopLoop: make(chan struct{}), loopDone: make(chan struct{}),
+		logKick: make(chan struct{}, 1), logDone: make(chan struct{})}
 	a.stager, _ = opt.Storage.(storage.Stager)
 	a.local, _ = opt.Storage.(storage.FileStager)
 	if _, err := a.Recover(context.Background()); err != nil {
@@ -158,6 +167,7 @@ func New(opt Options) (*Archive, error) {
 		return nil, err
 	}
 	go a.cleanupLoop()
+	go a.logLoop()
 	return a, nil
 }
 
@@ -339,9 +349,11 @@ type store struct {
 	// intents are the journal ids of the objects the store may leave
 	// behind, ended when it returns; kept, when not 0, is the one of a put
 	// that failed with an unknown outcome, ended by the cleanup loop
-	// instead.
+	// instead, and logged the one of a logged store that succeeded, ended
+	// once the index's log is synced.
 	intents []uint64
 	kept    uint64
+	logged  uint64
 }
 
 // run writes the object under st.key and indexes it. replaced lists the keys
@@ -353,7 +365,16 @@ type store struct {
 // ended, with err its outcome.
 func (st *store) run(ctx context.Context, replaced []string, replace bool) (done bool, err error) {
 	a := st.a
+	sp := st.sp
 	in := intent{SOPInstanceUID: st.req.SOPInstanceUID, Backend: a.opt.Storage.ID(), Keys: append([]string{st.key}, replaced...)}
+	// A staged file on a local backend is a logged store: its intent is
+	// synced with the object and kept until the index's log is synced, and
+	// the row commits without a sync of its own. The intent then names an
+	// object that recovery indexes again if a power loss took its row.
+	logged := sp.staged && sp.file != nil
+	if logged {
+		in.Logged, in.Size, in.SHA256, in.ReceivedAt = true, sp.size, sp.sha256, st.rec.ReceivedAt
+	}
 	id, err := a.journal.begin(in)
 	if err != nil {
 		return true, err
@@ -380,9 +401,8 @@ func (st *store) run(ctx context.Context, replaced []string, replace bool) (done
 	var res index.Result
 	var putErr error
 	added := false // by AddAfter, with the object's sync
-	sp := st.sp
 	switch {
-	case sp.staged && sp.file != nil:
+	case logged:
 		rec.Size, rec.SHA256 = sp.size, sp.sha256
 		putErr = a.local.PlaceFile(ctx, sp.file, st.key, replace)
 		if !replace && (errors.Is(putErr, fs.ErrExist) || errors.Is(putErr, errors.ErrUnsupported)) {
@@ -397,8 +417,15 @@ func (st *store) run(ctx context.Context, replaced []string, replace bool) (done
 		f := sp.file
 		sp.file = nil
 		st.renamed, added = true, true
+		rec.Logged = true
 		res, err = a.opt.Index.AddAfter(ctx, rec, func() error {
+			synced := make(chan error, 1)
+			go func() { synced <- a.journal.sync() }()
 			putErr = a.local.SyncPlaced(f, st.key)
+			if jerr := <-synced; putErr == nil && jerr != nil {
+				a.remove(st.key)
+				putErr = jerr
+			}
 			return putErr
 		})
 	case sp.staged:
@@ -449,15 +476,19 @@ func (st *store) run(ctx context.Context, replaced []string, replace bool) (done
 			a.log.Warn("replaced object left on another backend", "backend", res.Previous.Backend, "key", res.Previous.Key)
 		}
 	}
+	if logged {
+		st.logged = id
+		a.afterLogSync(id)
+	}
 	a.log.Debug("stored", "sop_instance", st.req.SOPInstanceUID, "key", st.key, "size", rec.Size)
 	return true, nil
 }
 
-// endIntents ends the store's intents, but the one kept for the cleanup
-// loop.
+// endIntents ends the store's intents, but the ones kept for the cleanup
+// loop and for logLoop.
 func (st *store) endIntents() {
 	for _, id := range st.intents {
-		if id == st.kept {
+		if id == st.kept || id == st.logged {
 			continue
 		}
 		st.a.journal.end(id)
@@ -554,7 +585,7 @@ func (a *Archive) spool(req StoreRequest, syntax codec.Syntax, data io.Reader) (
 }
 
 // countingWriter counts the bytes written through it, and copies the first
-// maxHeld of them to held.
+// maxHeld of them to held, if not nil.
 type countingWriter struct {
 	w    io.Writer
 	n    int64
@@ -563,7 +594,7 @@ type countingWriter struct {
 
 func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
-	if c.n < maxHeld {
+	if c.held != nil && c.n < maxHeld {
 		copy(c.held[c.n:], p[:n])
 	}
 	c.n += int64(n)

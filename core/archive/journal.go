@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/pacsforge/pacs/core/storage"
 )
 
 // journalSuffix makes the name of the intent journal beside the spool
@@ -30,8 +32,9 @@ type journalRecord struct {
 // journal records the intents of the stores in progress, one line each
 // appended to a single file, and their ends: after a crash, the intents
 // without an end name the objects that may be left without an index row.
-// A line is one write to a file opened for appending, never synced (see
-// writeIntent). It is safe for concurrent use.
+// A line is one write to a file opened for appending. Lines are synced only
+// when a store asks (sync): a logged intent must survive a power loss, the
+// others need only survive the process. It is safe for concurrent use.
 type journal struct {
 	path string
 
@@ -40,6 +43,12 @@ type journal struct {
 	size int64
 	next uint64
 	open map[uint64][]byte // the intent lines of stores in progress
+	// written counts the lines appended, synced those known durable;
+	// syncing is set while a sync runs, outside mu, and synced signals its
+	// end.
+	written, synced uint64
+	syncing         bool
+	syncDone        *sync.Cond
 }
 
 // openJournal opens (creating) the journal at path, empty: recovery has
@@ -49,7 +58,9 @@ func openJournal(path string) (*journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open intent journal: %w", noSpace(err))
 	}
-	return &journal{path: path, f: f, open: map[uint64][]byte{}}, nil
+	j := &journal{path: path, f: f, open: map[uint64][]byte{}}
+	j.syncDone = sync.NewCond(&j.mu)
+	return j, nil
 }
 
 // begin appends in and returns its id for end.
@@ -70,53 +81,89 @@ func (j *journal) begin(in intent) (uint64, error) {
 	return id, nil
 }
 
-// end records that the store of id has finished: what it wrote is either
-// indexed or removed. A failure to record it is harmless (recovery finds
-// nothing to remove) and is not reported.
-func (j *journal) end(id uint64) {
+// end records that the stores of ids have finished: what they wrote is
+// either indexed durably or removed. A failure to record it is harmless
+// (recovery finds nothing to do) and is not reported.
+func (j *journal) end(ids ...uint64) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	delete(j.open, id)
-	line, _ := json.Marshal(journalRecord{ID: id, Done: true})
-	if j.append(append(line, '\n')) == nil && j.size > maxJournalSize {
+	var lines []byte
+	for _, id := range ids {
+		delete(j.open, id)
+		line, _ := json.Marshal(journalRecord{ID: id, Done: true})
+		lines = append(append(lines, line...), '\n')
+	}
+	if j.append(lines) == nil && j.size > maxJournalSize && !j.syncing {
 		j.rewrite()
 	}
 }
 
-// append writes line at the end of the journal.
-func (j *journal) append(line []byte) error {
+// append writes lines at the end of the journal.
+func (j *journal) append(lines []byte) error {
 	if j.f == nil {
 		return os.ErrClosed
 	}
-	n, err := j.f.Write(line)
+	n, err := j.f.Write(lines)
 	j.size += int64(n)
+	j.written++
 	return err
 }
 
-// rewrite replaces the journal by one holding only the open intents. On
-// failure the journal stays as it was.
+// sync makes every line appended so far durable. Concurrent calls share
+// one sync of the file where they can: a call waits for a sync under way
+// and starts another only if its lines were appended after that one began.
+func (j *journal) sync() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	target := j.written
+	for j.synced < target {
+		if j.syncing {
+			j.syncDone.Wait()
+			continue
+		}
+		if j.f == nil {
+			return os.ErrClosed
+		}
+		j.syncing = true
+		f, upto := j.f, j.written
+		j.mu.Unlock()
+		err := f.Sync()
+		j.mu.Lock()
+		j.syncing = false
+		j.syncDone.Broadcast()
+		if err != nil {
+			return fmt.Errorf("sync intent journal: %w", noSpace(err))
+		}
+		j.synced = max(j.synced, upto)
+	}
+	return nil
+}
+
+// rewrite replaces the journal by one holding only the open intents,
+// durably: the new file is synced before it replaces the old one, and the
+// directory after. On failure the journal stays as it was. It is not called
+// while a sync runs.
 func (j *journal) rewrite() {
 	tmp := j.path + ".new"
 	var buf bytes.Buffer
 	for _, line := range j.open {
 		buf.Write(line)
 	}
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		os.Remove(tmp)
-		return
-	}
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_APPEND, 0)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
 	if err != nil {
-		os.Remove(tmp)
 		return
 	}
-	if err := os.Rename(tmp, j.path); err != nil {
+	if _, err := f.Write(buf.Bytes()); err != nil || f.Sync() != nil || os.Rename(tmp, j.path) != nil {
 		f.Close()
 		os.Remove(tmp)
 		return
 	}
+	// Until the directory is synced, a power loss may bring the old
+	// journal back, which holds the same open intents and more.
+	storage.SyncDir(filepath.Dir(j.path))
 	j.f.Close()
 	j.f, j.size = f, int64(buf.Len())
+	j.synced = j.written
 }
 
 // close closes the journal file.

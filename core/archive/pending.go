@@ -87,6 +87,7 @@ func (a *Archive) stopCleanup() {
 	a.stopOnce.Do(func() {
 		close(a.stopLoop)
 		<-a.loopDone
+		<-a.logDone
 	})
 	a.pendMu.Lock()
 	defer a.pendMu.Unlock()

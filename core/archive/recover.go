@@ -2,13 +2,20 @@ package archive
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
+
+	"github.com/pacsforge/pacs/core/dicom"
+	"github.com/pacsforge/pacs/core/dicom/part10"
 
 	"github.com/pacsforge/pacs/core/index"
 	"github.com/pacsforge/pacs/core/storage"
@@ -27,10 +34,21 @@ const maxIntentSize = 64 << 10
 // the store returns. After a crash it tells recovery which objects may be
 // unreferenced: every key it lists that is not the index's current key for
 // the SOP instance.
+//
+// A logged intent (Logged set) is also the durable record of an
+// acknowledged store whose index row may not be durable yet: it is synced
+// with the object and stays open until the index has synced its log. If
+// the index lacks the row after a crash, recovery indexes the object again,
+// once its size and SHA-256 match.
 type intent struct {
 	SOPInstanceUID string   `json:"sop_instance_uid"`
 	Backend        string   `json:"backend"`
 	Keys           []string `json:"keys"` // the new key, then the replaced one if any
+
+	Logged     bool      `json:"logged,omitempty"`
+	Size       int64     `json:"size,omitempty"`
+	SHA256     string    `json:"sha256,omitempty"`
+	ReceivedAt time.Time `json:"received_at,omitzero"`
 }
 
 // RecoveryReport counts what Recover cleaned up.
@@ -44,6 +62,9 @@ type RecoveryReport struct {
 	// was committed, or replaced by a committed store that had not yet
 	// removed them, and partial objects of puts cut off before their end.
 	Objects int
+	// Reindexed is the number of stored objects indexed again: stores
+	// acknowledged before a power loss took their rows (see intent).
+	Reindexed int
 }
 
 // Recover cleans up after a crash: for each intent left in the spool
@@ -64,7 +85,16 @@ func (a *Archive) Recover(ctx context.Context) (RecoveryReport, error) {
 		return rep, err
 	}
 	for _, in := range open {
-		n, err := a.resolveIntent(ctx, in)
+		var n int
+		if in.Logged {
+			var reindexed bool
+			reindexed, n, err = a.resolveLogged(ctx, in)
+			if reindexed {
+				rep.Reindexed++
+			}
+		} else {
+			n, err = a.resolveIntent(ctx, in)
+		}
 		rep.Objects += n
 		if err != nil {
 			return rep, err
@@ -99,6 +129,9 @@ func (a *Archive) Recover(ctx context.Context) (RecoveryReport, error) {
 	}
 	if rep.SpoolFiles > 0 || rep.Objects > 0 {
 		a.log.Info("removed what interrupted stores left", "spool_files", rep.SpoolFiles, "objects", rep.Objects)
+	}
+	if rep.Reindexed > 0 {
+		a.log.Warn("indexed again the stored objects whose rows the index lost", "objects", rep.Reindexed)
 	}
 	return rep, nil
 }
@@ -164,6 +197,95 @@ func (a *Archive) resolveIntent(ctx context.Context, in intent) (int, error) {
 		}
 	}
 	return removed, nil
+}
+
+// resolveLogged resolves a logged intent: when the index lacks the row of
+// its object (a power loss took it) and no later store replaced the
+// instance, the object is indexed again if it is whole, as the store did;
+// otherwise it is resolved as any intent (resolveIntent). It reports
+// whether it indexed the object, and how many objects it removed.
+func (a *Archive) resolveLogged(ctx context.Context, in intent) (bool, int, error) {
+	if in.Backend != a.opt.Storage.ID() || len(in.Keys) == 0 || storage.ValidKey(in.Keys[0]) != nil {
+		n, err := a.resolveIntent(ctx, in)
+		return false, n, err
+	}
+	key := in.Keys[0]
+	info, err := a.opt.Index.Instance(ctx, in.SOPInstanceUID)
+	switch {
+	case err == nil && info.Backend == in.Backend && info.Key == key:
+		return false, 0, nil // the row is there
+	case err == nil && !info.ReceivedAt.Before(in.ReceivedAt):
+		// Replaced by a later store.
+		n, err := a.resolveIntent(ctx, in)
+		return false, n, err
+	case err != nil && !errors.Is(err, index.ErrNotFound):
+		return false, 0, fmt.Errorf("recover interrupted store: %w", err)
+	}
+	rec, err := a.readRecord(ctx, in)
+	if err != nil {
+		// Cut off before it was durable: never acknowledged.
+		a.log.Warn("object of an interrupted store not indexed again", "key", key, "error", err)
+		n, err := a.resolveIntent(ctx, in)
+		return false, n, err
+	}
+	res, err := a.opt.Index.Add(ctx, rec)
+	if err != nil {
+		return false, 0, fmt.Errorf("recover interrupted store: index %s: %w", key, err)
+	}
+	if !res.Stored {
+		// Stored meanwhile and kept by the duplicate policy.
+		n, err := a.resolveIntent(ctx, in)
+		return false, n, err
+	}
+	removed := 0
+	if p := res.Previous; res.Existed && p.Backend == in.Backend && p.Key != key {
+		switch err := a.opt.Storage.Delete(ctx, p.Key); {
+		case err == nil:
+			removed++
+		case !errors.Is(err, storage.ErrNotFound):
+			return true, removed, fmt.Errorf("recover interrupted store: %w", err)
+		}
+	}
+	a.log.Info("stored object indexed again", "sop_instance", in.SOPInstanceUID, "key", key)
+	return true, removed, nil
+}
+
+// readRecord reads the object of a logged intent back from storage and
+// returns its index record, or an error if it is not the object the
+// intent describes (another size or SHA-256, or no DICOM file).
+func (a *Archive) readRecord(ctx context.Context, in intent) (index.InstanceRecord, error) {
+	key := in.Keys[0]
+	rc, err := a.opt.Storage.Get(ctx, key)
+	if err != nil {
+		return index.InstanceRecord{}, err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	cw := &countingWriter{w: h}
+	// The header is parsed from what is hashed, the rest hashed after it.
+	f, err := part10.Read(io.TeeReader(rc, cw), part10.WithStopAtPixelData())
+	if err != nil {
+		return index.InstanceRecord{}, err
+	}
+	if _, err := io.Copy(cw, rc); err != nil {
+		return index.InstanceRecord{}, err
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); cw.n != in.Size || sum != in.SHA256 {
+		return index.InstanceRecord{}, fmt.Errorf("object of %d bytes, SHA-256 %s; the store wrote %d bytes, SHA-256 %s", cw.n, sum, in.Size, in.SHA256)
+	}
+	if got := f.Dataset.String(dicom.SOPInstanceUID); got != in.SOPInstanceUID {
+		return index.InstanceRecord{}, fmt.Errorf("object of another SOP instance, %q", got)
+	}
+	return index.InstanceRecord{
+		Dataset:           f.Dataset,
+		Backend:           in.Backend,
+		Key:               key,
+		Size:              in.Size,
+		SHA256:            in.SHA256,
+		TransferSyntaxUID: part10.TransferSyntaxUID(f.Meta),
+		ReceivedAt:        in.ReceivedAt,
+		Duplicate:         a.opt.Duplicate,
+	}, nil
 }
 
 // noSpace marks a local file system's "no space" (ENOSPC, EDQUOT) as

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -200,5 +202,122 @@ func TestRecoverRemovesPartialPut(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Errorf("%d files left beside the key", len(ents))
+	}
+}
+
+// TestRecoverLogged: a store on the local backend is acknowledged once its
+// object and its logged intent are durable, before the index has synced the
+// row. When a power loss takes the row, recovery indexes the object again
+// from its intent, with the same location and attributes; an object that
+// is not the one the intent describes, or that a later store replaced, is
+// removed instead.
+func TestRecoverLogged(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		// lose changes what the power loss left, given the indexed
+		// instance, and returns the intent to journal.
+		lose          func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent
+		wantIndexed   bool // the row is back, as it was
+		wantReindexed int
+	}{
+		{"row lost", func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
+			if _, err := fx.ix.Delete(ctx, info.SOPInstanceUID); err != nil {
+				t.Fatal(err)
+			}
+			return in
+		}, true, 1},
+		{"row kept", func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
+			return in
+		}, true, 0},
+		{"object cut off", func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
+			if _, err := fx.ix.Delete(ctx, info.SOPInstanceUID); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(filepath.Join(fx.dir, "objects", info.Key), info.Size/2); err != nil {
+				t.Fatal(err)
+			}
+			return in
+		}, false, 0},
+		{"replaced later", func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
+			// The intent is of an earlier store of the instance, under
+			// another key; the indexed row is newer.
+			if _, _, err := fx.store.Put(ctx, "earlier/store.dcm", strings.NewReader("replaced")); err != nil {
+				t.Fatal(err)
+			}
+			in.Keys = []string{"earlier/store.dcm"}
+			in.ReceivedAt = info.ReceivedAt.Add(-time.Minute)
+			return in
+		}, true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fx := newFixture(t, index.DuplicateOverwrite)
+			req, data := sample(t)
+			if err := fx.arc.Store(ctx, req, bytes.NewReader(data)); err != nil {
+				t.Fatal(err)
+			}
+			fx.arc.Close()
+			info, err := fx.ix.Instance(ctx, req.SOPInstanceUID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			attrs, err := fx.ix.Attributes(ctx, req.SOPInstanceUID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := tc.lose(t, fx, info, intent{SOPInstanceUID: req.SOPInstanceUID, Backend: info.Backend, Keys: []string{info.Key},
+				Logged: true, Size: info.Size, SHA256: info.SHA256, ReceivedAt: info.ReceivedAt})
+			spool := filepath.Join(fx.dir, "spool")
+			j, err := openJournal(journalPath(spool))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := j.begin(in); err != nil {
+				t.Fatal(err)
+			}
+			j.close()
+
+			var logs bytes.Buffer
+			a, err := New(Options{Index: fx.ix, Storage: fx.store, SpoolDir: spool,
+				Logger: hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Info})})
+			if err != nil {
+				t.Fatalf("New() after a power loss: %v", err)
+			}
+			defer a.Close()
+			if want := fmt.Sprintf("rows the index lost: objects=%d", tc.wantReindexed); tc.wantReindexed > 0 && !strings.Contains(logs.String(), want) ||
+				tc.wantReindexed == 0 && strings.Contains(logs.String(), "indexed again the stored objects") {
+				t.Errorf("log does not report %d objects indexed again:\n%s", tc.wantReindexed, logs.String())
+			}
+			got, err := fx.ix.Instance(ctx, req.SOPInstanceUID)
+			switch {
+			case !tc.wantIndexed:
+				if !errors.Is(err, index.ErrNotFound) {
+					t.Errorf("Instance() = %+v, %v; want not found", got, err)
+				}
+				if objs := fx.objects(t); len(objs) != 0 {
+					t.Errorf("objects = %q, want the cut-off one removed", objs)
+				}
+			case err != nil:
+				t.Fatalf("Instance() after recovery: %v", err)
+			default:
+				if got.Location != info.Location || !got.ReceivedAt.Equal(info.ReceivedAt) {
+					t.Errorf("recovered row = %+v, want %+v", got, info)
+				}
+				after, err := fx.ix.Attributes(ctx, req.SOPInstanceUID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(after, attrs) {
+					t.Errorf("recovered attributes differ:\n%v\nwant\n%v", after, attrs)
+				}
+				if objs := fx.objects(t); !slices.Equal(objs, []string{info.Key}) {
+					t.Errorf("objects = %q, want only %q", objs, info.Key)
+				}
+			}
+			// Recovery is idempotent: nothing is left for a second one.
+			if rep, err := a.Recover(ctx); err != nil || rep != (RecoveryReport{}) {
+				t.Errorf("second Recover() = %+v, %v", rep, err)
+			}
+		})
 	}
 }

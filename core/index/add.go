@@ -81,6 +81,14 @@ type InstanceRecord struct {
 	// writer and may be called more than once for one Add (when its batch
 	// is retried); it must not use the index.
 	Replacing func(prev Location) error
+	// Logged, for AddAfter (Add ignores it), tells that the caller keeps
+	// its own durable record of this write, from which it can write the
+	// row again after a power loss: its durable function makes the object
+	// durable and also a journal entry naming it. A batch of only logged
+	// writes commits without syncing the index's log; the caller calls
+	// SyncLog before it drops its record. Each write survives a crash of
+	// the process either way.
+	Logged bool
 }
 
 // Result is the outcome of Add.
@@ -168,7 +176,7 @@ func (ix *Index) AddAfter(ctx context.Context, rec InstanceRecord, durable func(
 	}, func() error {
 		<-synced
 		return derr
-	})
+	}, rec.Logged)
 	<-synced
 	if derr != nil {
 		return Result{}, derr

@@ -207,3 +207,63 @@ func TestAddAfterLate(t *testing.T) {
 	}
 	checkCounts(t, ix)
 }
+
+// TestLoggedWrites: a batch of only logged writes commits with
+// synchronous=NORMAL, any batch with another write with FULL; SyncLog syncs
+// the log of the logged ones, and every write is there after a reopen.
+func TestLoggedWrites(t *testing.T) {
+	ctx := context.Background()
+	path := t.TempDir() + "/index.db"
+	ix, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The writer's one connection is the committer's only during a batch.
+	mode := func() string {
+		t.Helper()
+		var m int
+		if err := ix.writer.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&m); err != nil {
+			t.Fatal(err)
+		}
+		return [...]string{"OFF", "NORMAL", "FULL", "EXTRA"}[m]
+	}
+	durable := func() error { return nil }
+	logged := func(i int) InstanceRecord {
+		rec := record(smallInstance(t, 1, 1, 1, i), i)
+		rec.Logged = true
+		return rec
+	}
+	steps := []struct {
+		name string
+		add  func() error
+		want string
+	}{
+		{"logged AddAfter", func() error { _, err := ix.AddAfter(ctx, logged(1), durable); return err }, "NORMAL"},
+		{"Add", func() error { _, err := ix.Add(ctx, record(smallInstance(t, 1, 1, 1, 2), 2)); return err }, "FULL"},
+		{"logged AddAfter again", func() error { _, err := ix.AddAfter(ctx, logged(3), durable); return err }, "NORMAL"},
+		{"AddAfter, not logged", func() error {
+			_, err := ix.AddAfter(ctx, record(smallInstance(t, 1, 1, 1, 4), 4), durable)
+			return err
+		}, "FULL"},
+		{"logged AddAfter, last", func() error { _, err := ix.AddAfter(ctx, logged(5), durable); return err }, "NORMAL"},
+	}
+	for _, s := range steps {
+		if err := s.add(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if got := mode(); got != s.want {
+			t.Errorf("after %s, synchronous = %s, want %s", s.name, got, s.want)
+		}
+	}
+	if err := ix.SyncLog(); err != nil {
+		t.Fatalf("SyncLog() = %v", err)
+	}
+	ix.Close()
+	if ix, err = Open(ctx, path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if n := count(t, ix, "instance"); n != len(steps) {
+		t.Errorf("instances after reopening = %d, want %d", n, len(steps))
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 	"time"
 )
@@ -25,6 +27,10 @@ type op struct {
 	ready    chan struct{}
 	readyErr error
 	wrote    bool
+	// logged marks a write whose caller keeps its own durable record of it
+	// (see InstanceRecord.Logged): a batch of only such writes commits
+	// without syncing the log.
+	logged bool
 }
 
 // readyWait bounds how long a batch waits for the writes whose callers are
@@ -54,8 +60,8 @@ func (ix *Index) submit(ctx context.Context, run func(w *writeTx) error) error {
 // returned nil: o is queued first and ready runs meanwhile, in the calling
 // goroutine. ready's error, if any, is returned as it is, and o is then
 // not written. run reports whether it changed the database.
-func (ix *Index) submitAfter(ctx context.Context, run func(w *writeTx) (bool, error), ready func() error) error {
-	o := &op{ctx: ctx, done: make(chan struct{}), ready: make(chan struct{})}
+func (ix *Index) submitAfter(ctx context.Context, run func(w *writeTx) (bool, error), ready func() error, logged bool) error {
+	o := &op{ctx: ctx, done: make(chan struct{}), ready: make(chan struct{}), logged: logged}
 	o.run = func(w *writeTx) error {
 		var err error
 		o.wrote, err = run(w)
@@ -208,7 +214,8 @@ func (ix *Index) fill(batch []*op) []*op {
 }
 
 // commitBatch runs every op of batch in one transaction and reports each
-// op's outcome after COMMIT has returned (durable, with synchronous=FULL).
+// op's outcome after COMMIT has returned (durable, with synchronous=FULL,
+// unless every op of the batch is logged).
 // With bounded set, the ops whose callers are not ready within readyWait
 // are left out and returned, not done, for a later batch.
 func (ix *Index) commitBatch(batch []*op, bounded bool) (late []*op) {
@@ -238,6 +245,10 @@ func (ix *Index) runBatch(batch []*op, bounded bool) (retry, late []*op) {
 				o.err = err
 			}
 		}
+	}
+	if err := ix.setSync(ctx, batch); err != nil {
+		fail(err)
+		return nil, nil
 	}
 	tx, err := ix.writer.BeginTx(ctx, nil)
 	if err != nil {
@@ -355,6 +366,53 @@ func (ix *Index) runBatch(batch []*op, bounded bool) (retry, late []*op) {
 	ix.batches.Add(1)
 	ix.writes.Add(int64(len(batch)))
 	return nil, nil
+}
+
+// setSync sets the writer's synchronous mode for batch: under SyncFull, a
+// batch of only logged writes commits with synchronous=NORMAL (the log is
+// written but not synced; SyncLog syncs it later), any other with FULL.
+func (ix *Index) setSync(ctx context.Context, batch []*op) error {
+	if ix.opt.Synchronous != SyncFull {
+		return nil
+	}
+	want := SyncNormal
+	for _, o := range batch {
+		if !o.logged {
+			want = SyncFull
+			break
+		}
+	}
+	if want == ix.syncMode {
+		return nil
+	}
+	if _, err := ix.writer.ExecContext(ctx, "PRAGMA synchronous = "+[...]string{"FULL", "NORMAL"}[want]); err != nil {
+		return fmt.Errorf("index: set synchronous mode: %w", err)
+	}
+	ix.syncMode = want
+	return nil
+}
+
+// SyncLog makes every write committed before it was called durable, also
+// the logged ones (see InstanceRecord.Logged) that were committed without
+// syncing the write-ahead log: it syncs the log file to stable storage.
+func (ix *Index) SyncLog() error {
+	if ix.opt.Synchronous == SyncOff {
+		return nil
+	}
+	f, err := os.Open(ix.path + "-wal")
+	if errors.Is(err, fs.ErrNotExist) {
+		// No log: every commit is in the database file, which SQLite
+		// synced when it moved the log there.
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("index: sync log: %w", err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("index: sync log: %w", err)
+	}
+	return nil
 }
 
 // writeTx is the transaction of one batch, with the writer's cached

@@ -18,6 +18,15 @@
 // against a process crash but could lose the last batches on power loss; it is
 // offered as Options.Synchronous for tests and throwaway archives.)
 //
+// One kind of write is exempt: a record added with AddAfter and marked
+// Logged, whose caller has made both the object and a journal entry naming
+// it durable before the commit. Such an entry is a write-ahead record of the
+// row, since the row can be built again from the object; a batch of only
+// logged writes therefore commits with synchronous=NORMAL, and its caller
+// keeps the entry until SyncLog, called periodically, has synced the log.
+// After a power loss, the caller's recovery writes again the rows the index
+// lost. A single store then waits for one device flush instead of two.
+//
 // # Schema and portability
 //
 // The schema is created and moved forward by ordered migrations recorded in

@@ -83,6 +83,9 @@ type Index struct {
 	// counts the batches rolled back because a write was not ready in time.
 	readied     chan struct{}
 	lateBatches atomic.Int64
+	// syncMode is the writer's current synchronous setting; the
+	// committer's own (see setSync).
+	syncMode Synchronous
 	// sinceOptimize counts the writes since the last planner statistics
 	// update; the committer's own.
 	sinceOptimize int
@@ -166,6 +169,7 @@ func Open(ctx context.Context, path string, opt Options) (*Index, error) {
 		reader:        r,
 		reads:         readStmts{db: r},
 		optimizeAfter: optimizeFirst,
+		syncMode:      opt.Synchronous,
 		queue:         make(chan *op, DefaultQueueLength),
 		readied:       make(chan struct{}, 1),
 		stop:          make(chan struct{}),

@@ -60,3 +60,7 @@ func (s *dirSyncer) sync(dir string) error {
 		close(r.done)
 	}
 }
+
+// SyncDir syncs the directory dir, so that the names created, renamed or
+// removed in it survive a power loss.
+func SyncDir(dir string) error { return syncDir(dir) }
