@@ -17,7 +17,9 @@
 #   orthanc   Orthanc with its defaults (SyncStorageArea: files are synced;
 #             index in SQLite), on loopback ports of its own
 #   pacs      pacs serve (built from this tree) with a temp data directory:
-#             files synced, index committed with synchronous=FULL
+#             files synced with their intent journal entry before the
+#             answer; rows committed without a log sync (the entry is their
+#             durable record until the index log is synced, within 100 ms)
 # All three announce a maximum PDU length of 65536 (storescp and Orthanc
 # default to 16384). Rounds are interleaved (round 1 of every case, then
 # round 2, ...) so that load changes on the shared machine hit every case

@@ -19,4 +19,15 @@
 // commits it only once the object is durable (index.AddAfter). A duplicate
 // under another key is decided by the index inside its write; an object it
 // replaces is recorded in the intent journal before the commit.
+//
+// Such a store waits for one device flush, not two in turn. Its intent
+// journal entry (the key, size, SHA-256 and reception time of the object)
+// is synced together with the object and its directory, and is then the
+// durable record of the row: the row commits without a sync of the index's
+// log (index.InstanceRecord.Logged), and the entry stays open until the
+// index has synced its log, 100 ms later at most. After a power loss,
+// recovery indexes the object of an open entry again if the index lost its
+// row, the object is whole and no later store replaced it. So the promise
+// holds after kill -9 and after a power loss alike: an acknowledged instance
+// is indexed and retrievable once the archive has started again.
 package archive
