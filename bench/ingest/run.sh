@@ -41,14 +41,17 @@
 # FIND_REPEAT,
 # PORT (first port tried, default 11300), CACHE, PACS (a pacs binary to use
 # instead of building one), OUT (default bench/out/ingest), KEEP=1 keeps the
-# work directory.
+# work directory. BASE=BINARY adds the server "base": pacs serve from another
+# build (an earlier commit, say), run in every round beside the others, and
+# reported as pacs/base, best against best and as the median of the rounds'
+# own ratios.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 ROUNDS=${ROUNDS:-3}
 CASES=${CASES:-"ct:1 ct:4 tiny:1 tiny:4"}
-SERVERS=${SERVERS:-"storescp orthanc pacs"}
+SERVERS=${SERVERS:-"storescp orthanc pacs${BASE:+ base}"}
 FIND=${FIND:-1}
 FINDS=${FINDS:-20}
 FIND_REPEAT=${FIND_REPEAT:-20}
@@ -126,7 +129,9 @@ start() {
 		mkdir -p "$data/log"
 		Orthanc --logdir="$data/log" "$data/orthanc.json" >"$work/server.log" 2>&1 &
 		;;
-	pacs)
+	pacs | base)
+		local bin=$PACS
+		[[ $name == base ]] && bin=$BASE
 		free_port hport
 		cat >"$data/pacs.hcl" <<-EOF
 			data_dir = "$data/archive"
@@ -137,7 +142,7 @@ start() {
 			}
 			http { listen = "127.0.0.1:$hport" }
 		EOF
-		"$PACS" serve --config "$data/pacs.hcl" >"$work/server.log" 2>&1 &
+		"$bin" serve --config "$data/pacs.hcl" >"$work/server.log" 2>&1 &
 		;;
 	esac
 	server_pid=$!
@@ -158,7 +163,7 @@ stored() {
 	case $1 in
 	storescp) find "$data" -type f | wc -l ;;
 	orthanc) curl -s "http://127.0.0.1:$hport/statistics" | tr -d ' \n' | sed 's/.*"CountInstances":\([0-9]*\).*/\1/' ;;
-	pacs) find "$data/archive" -type f -name '*.dcm' | wc -l ;;
+	pacs | base) find "$data/archive" -type f -name '*.dcm' | wc -l ;;
 	esac
 }
 
@@ -274,6 +279,18 @@ fi
 		ratio() { [[ -n ${best["$1 $c"]:-} && -n ${best["pacs $c"]:-} ]] && printf '%8.2fx' "$(echo "${best["$1 $c"]} / ${best["pacs $c"]}" | bc -l)" || printf '%9s' -; }
 		echo "$line | $(ratio storescp) $(ratio orthanc)"
 	done
+	if [[ " $SERVERS " == *" base "* ]]; then
+		echo
+		echo "pacs against base ($BASE), same rounds: best over best, and the median of each round's own ratio"
+		for c in $CASES; do
+			corpus=${c%:*} par=${c#*:}
+			paired=$(awk -F'\t' -v c="$corpus" -v p="$par" '$3 == c && $4 == p && ($2 == "pacs" || $2 == "base") {t[$1, $2] = $5; r[$1] = 1}
+				END {for (k in r) if (t[k, "pacs"] > 0 && t[k, "base"] > 0) print t[k, "base"] / t[k, "pacs"]}' "$raw" | sort -g |
+				awk '{a[NR] = $1} END {if (NR) printf "%.2fx", a[int((NR + 1) / 2)]; else printf "-"}')
+			printf '%-6s %5s | base %8.1f inst/s | pacs/base %s best, %s paired\n' "$corpus" "$par" \
+				"$(echo "${count[$corpus]} / ${best["base $c"]}" | bc -l)" "$(ratio base)" "$paired"
+		done
+	fi
 	if [[ $FIND == 1 ]]; then
 		echo
 		echo "C-FIND, STUDY level, PatientName=SMITH* and StudyDate=20170101-20191231, over ${count[find]} studies, medians of $FINDS:"
