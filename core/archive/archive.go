@@ -419,13 +419,7 @@ func (st *store) run(ctx context.Context, replaced []string, replace bool) (done
 		st.renamed, added = true, true
 		rec.Logged = true
 		res, err = a.opt.Index.AddAfter(ctx, rec, func() error {
-			synced := make(chan error, 1)
-			go func() { synced <- a.journal.sync() }()
-			putErr = a.local.SyncPlaced(f, st.key)
-			if jerr := <-synced; putErr == nil && jerr != nil {
-				a.remove(st.key)
-				putErr = jerr
-			}
+			putErr = a.local.SyncPlaced(f, st.key, a.journal.sync)
 			return putErr
 		})
 	case sp.staged:

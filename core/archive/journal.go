@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/pacsforge/pacs/core/storage"
@@ -49,6 +51,11 @@ type journal struct {
 	written, synced uint64
 	syncing         bool
 	syncDone        *sync.Cond
+	// suspect is set when a sync failed and the journal could not be
+	// rewritten: a later sync of the same file may report success for
+	// lines the failed one lost (Linux marks such pages clean), so syncs
+	// rewrite the journal first, until that succeeds.
+	suspect bool
 }
 
 // openJournal opens (creating) the journal at path, empty: recovery has
@@ -94,7 +101,7 @@ func (j *journal) end(ids ...uint64) {
 		lines = append(append(lines, line...), '\n')
 	}
 	if j.append(lines) == nil && j.size > maxJournalSize && !j.syncing {
-		j.rewrite()
+		j.rewrite() // on failure, tried again at the next end
 	}
 }
 
@@ -124,6 +131,13 @@ func (j *journal) sync() error {
 		if j.f == nil {
 			return os.ErrClosed
 		}
+		if j.suspect {
+			if err := j.rewrite(); err != nil {
+				return fmt.Errorf("rewrite intent journal after a failed sync: %w", noSpace(err))
+			}
+			j.suspect = false
+			continue
+		}
 		j.syncing = true
 		f, upto := j.f, j.written
 		j.mu.Unlock()
@@ -132,6 +146,10 @@ func (j *journal) sync() error {
 		j.syncing = false
 		j.syncDone.Broadcast()
 		if err != nil {
+			// What the failed sync did not write may never be: the open
+			// intents are written again, to a new file, before any other
+			// sync is trusted.
+			j.suspect = j.rewrite() != nil
 			return fmt.Errorf("sync intent journal: %w", noSpace(err))
 		}
 		j.synced = max(j.synced, upto)
@@ -143,27 +161,37 @@ func (j *journal) sync() error {
 // durably: the new file is synced before it replaces the old one, and the
 // directory after. On failure the journal stays as it was. It is not called
 // while a sync runs.
-func (j *journal) rewrite() {
+func (j *journal) rewrite() error {
 	tmp := j.path + ".new"
 	var buf bytes.Buffer
-	for _, line := range j.open {
-		buf.Write(line)
+	for _, id := range slices.Sorted(maps.Keys(j.open)) {
+		buf.Write(j.open[id])
 	}
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
 	if err != nil {
-		return
+		return err
 	}
-	if _, err := f.Write(buf.Bytes()); err != nil || f.Sync() != nil || os.Rename(tmp, j.path) != nil {
+	_, err = f.Write(buf.Bytes())
+	if err == nil {
+		err = f.Sync()
+	}
+	if err == nil {
+		err = os.Rename(tmp, j.path)
+	}
+	if err != nil {
 		f.Close()
 		os.Remove(tmp)
-		return
+		return err
 	}
-	// Until the directory is synced, a power loss may bring the old
-	// journal back, which holds the same open intents and more.
-	storage.SyncDir(filepath.Dir(j.path))
 	j.f.Close()
 	j.f, j.size = f, int64(buf.Len())
+	// Until the directory is synced, a power loss may bring the old
+	// journal back, which holds the same open intents and more.
+	if err := storage.SyncDir(filepath.Dir(j.path)); err != nil {
+		return err
+	}
 	j.synced = j.written
+	return nil
 }
 
 // close closes the journal file.

@@ -1,8 +1,10 @@
 package archive
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -58,4 +60,56 @@ func TestJournal(t *testing.T) {
 		t.Errorf("open intents after rewrites = %+v, %v, want 2.1 only", got, err)
 	}
 	j.end(keep)
+}
+
+// TestJournalSync: concurrent syncs share the file's syncs and each returns
+// once its own lines are durable; after a failed sync the open intents are
+// written again to a new file before any later sync is trusted.
+func TestJournalSync(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "spool.journal")
+	j, err := openJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			if _, err := j.begin(intent{SOPInstanceUID: fmt.Sprintf("1.%d", i), Backend: "b", Keys: []string{"k"}}); err != nil {
+				t.Error(err)
+			}
+			if err := j.sync(); err != nil {
+				t.Errorf("sync() = %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if j.synced != j.written {
+		t.Errorf("synced %d of %d appends", j.synced, j.written)
+	}
+
+	// A sync that fails: its file is closed under it.
+	j.f.Close()
+	if _, err := j.begin(intent{SOPInstanceUID: "2.1", Backend: "b", Keys: []string{"k"}}); err == nil {
+		t.Fatal("begin() on a closed file succeeded")
+	}
+	if err := j.sync(); err == nil {
+		t.Fatal("sync() of a closed file succeeded")
+	}
+	if j.suspect {
+		t.Fatal("the journal was not rewritten after the failed sync")
+	}
+	if _, err := j.begin(intent{SOPInstanceUID: "2.2", Backend: "b", Keys: []string{"k"}}); err != nil {
+		t.Fatalf("begin() after the rewrite: %v", err)
+	}
+	if err := j.sync(); err != nil {
+		t.Fatalf("sync() after the rewrite: %v", err)
+	}
+	got, err := readJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 9 || got[8].SOPInstanceUID != "2.2" {
+		t.Errorf("open intents after the rewrite = %d (%+v), want the 8 first and 2.2", len(got), got)
+	}
 }

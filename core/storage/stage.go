@@ -42,9 +42,11 @@ type FileStager interface {
 	// step. f stays open in every case.
 	PlaceFile(ctx context.Context, f *os.File, key string, replace bool) error
 	// SyncPlaced makes the object that f was placed as under key durable:
-	// it syncs f and key's directory, and closes f. On an error the object
-	// is removed from key.
-	SyncPlaced(f *os.File, key string) error
+	// it syncs f and key's directory, and closes f. alongside, if not nil,
+	// is run meanwhile, for another sync the caller needs before its
+	// object counts as stored (its error is returned as it is). On any
+	// error the object is removed from key.
+	SyncPlaced(f *os.File, key string, alongside func() error) error
 }
 
 var _ FileStager = (*FS)(nil)
@@ -76,7 +78,7 @@ func (b *FS) CommitStaged(ctx context.Context, path, key string) error {
 		f.Close()
 		return err
 	}
-	return b.SyncPlaced(f, key)
+	return b.SyncPlaced(f, key, nil)
 }
 
 // PlaceFile renames the staged file f under key (see FileStager).
@@ -120,23 +122,36 @@ func (b *FS) PlaceFile(ctx context.Context, f *os.File, key string, replace bool
 }
 
 // SyncPlaced syncs the object f was placed as under key, and key's
-// directory, and closes f (see FileStager).
-func (b *FS) SyncPlaced(f *os.File, key string) error {
+// directory, and runs alongside (see FileStager).
+func (b *FS) SyncPlaced(f *os.File, key string, alongside func() error) error {
 	p, err := b.path(key)
 	if err != nil {
 		f.Close()
 		return fmt.Errorf("commit %s on %s: %w", key, b.id, err)
 	}
-	// The file and the directory are synced at the same time: the device
-	// may serve both with one flush.
+	// The file is synced here while one other goroutine syncs the
+	// directory and runs alongside, in turn: the device may serve the
+	// concurrent syncs with one flush, and two goroutines blocked in
+	// system calls are what two processors can start at once (a third
+	// would wait for the runtime to hand it a processor).
+	var aerr error
 	dirDone := make(chan error, 1)
-	go func() { dirDone <- b.dirs.sync(filepath.Dir(p)) }()
+	go func() {
+		if alongside != nil {
+			aerr = alongside()
+		}
+		dirDone <- b.dirs.sync(filepath.Dir(p))
+	}()
 	serr := f.Sync()
 	cerr := f.Close()
 	derr := <-dirDone
 	if err := cmp.Or(serr, cerr, derr); err != nil {
 		os.Remove(p)
 		return fmt.Errorf("commit %s on %s: %w", key, b.id, mapSpace(err))
+	}
+	if aerr != nil {
+		os.Remove(p)
+		return aerr
 	}
 	return nil
 }

@@ -97,7 +97,7 @@ func TestPlaceFileNoReplace(t *testing.T) {
 		}
 		t.Fatalf("PlaceFile(new key) error = %v", err)
 	}
-	if err := b.SyncPlaced(first, key); err != nil {
+	if err := b.SyncPlaced(first, key, nil); err != nil {
 		t.Fatalf("SyncPlaced() error = %v", err)
 	}
 	second := stage("second")
@@ -121,5 +121,41 @@ func TestPlaceFileNoReplace(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(filepath.Join(b.Root(), key)); string(got) != "second!" {
 		t.Errorf("object after a replacing commit = %q, want %q", got, "second!")
+	}
+}
+
+// TestSyncPlacedAlongside: what runs alongside the sync is run, and its
+// failure fails the commit: the placed object is removed.
+func TestSyncPlacedAlongside(t *testing.T) {
+	ctx := context.Background()
+	b, err := NewFS("hot", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	errJournal := errors.New("journal not synced")
+	for _, tc := range []struct {
+		key  string
+		err  error
+		want bool // the object is there afterwards
+	}{
+		{"1/2/ok.dcm", nil, true},
+		{"1/2/failed.dcm", errJournal, false},
+	} {
+		f, err := b.Stage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString("object")
+		if err := b.PlaceFile(ctx, f, tc.key, true); err != nil {
+			t.Fatal(err)
+		}
+		ran := false
+		err = b.SyncPlaced(f, tc.key, func() error { ran = true; return tc.err })
+		if !ran || !errors.Is(err, tc.err) {
+			t.Errorf("SyncPlaced(%s) = %v (alongside ran: %v), want %v", tc.key, err, ran, tc.err)
+		}
+		if _, err := os.Stat(filepath.Join(b.Root(), tc.key)); (err == nil) != tc.want {
+			t.Errorf("object %s there afterwards: %v, want %v", tc.key, err == nil, tc.want)
+		}
 	}
 }
