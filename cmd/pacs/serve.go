@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -99,10 +100,21 @@ type serveFlags struct {
 	set        map[string]bool // the flags given on the command line
 }
 
+// serveGCPercent is the garbage collector's target of pacs serve when the
+// GOGC environment variable does not set one. The server's live heap is
+// small and it allocates for every object it receives: with Go's default of
+// 100 it collects every few megabytes. With 400, storing 5,000 small objects
+// over 4 associations took 0.96 ms of server CPU per object instead of 1.29
+// ms, for a peak RSS of 59 MiB instead of 44 MiB.
+const serveGCPercent = 400
+
 func runServe(args []string) int {
 	f, code := parseServeFlags(args)
 	if code != 0 {
 		return code
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
 	}
 	cfg, code := loadServeConfig(f)
 	if cfg == nil {
@@ -178,6 +190,9 @@ Settings come from the built-in defaults, then the configuration file, then
 the options given on the command line: an option overrides the file. A
 mistake in the file stops start-up with its diagnostics (exit code 1);
 check a file without starting with 'pacs config validate FILE'.
+
+The Go runtime's GOGC defaults to 400 here (memory for CPU: see GOGC and
+GOMEMLIMIT in the documentation of package runtime to set them otherwise).
 
 options:
 `)
