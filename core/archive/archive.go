@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -111,6 +112,11 @@ type Archive struct {
 	logged  []uint64
 	logKick chan struct{}
 	logDone chan struct{}
+	// logFailed is set once a sync of the index's log has failed: a later
+	// sync could report success for what the failed one lost, so the
+	// logged intents are no longer ended (recovery checks them at the next
+	// start) and stores commit their rows with a synced log.
+	logFailed atomic.Bool
 }
 
 type sopLock struct {
@@ -159,6 +165,13 @@ func New(opt Options) (*Archive, error) {
 	a.stager, _ = opt.Storage.(storage.Stager)
 	a.local, _ = opt.Storage.(storage.FileStager)
 	if _, err := a.Recover(context.Background()); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	// Rows that logged stores committed before a crash of the process are
+	// in the index's log, not yet synced: their intents, about to be
+	// dropped, are their only durable record until it is.
+	if err := opt.Index.SyncLog(); err != nil {
 		lock.Close()
 		return nil, err
 	}
@@ -371,7 +384,7 @@ func (st *store) run(ctx context.Context, replaced []string, replace bool) (done
 	// synced with the object and kept until the index's log is synced, and
 	// the row commits without a sync of its own. The intent then names an
 	// object that recovery indexes again if a power loss took its row.
-	logged := sp.staged && sp.file != nil
+	logged := sp.staged && sp.file != nil && !a.logFailed.Load()
 	if logged {
 		in.Logged, in.Size, in.SHA256, in.ReceivedAt = true, sp.size, sp.sha256, st.rec.ReceivedAt
 	}

@@ -111,8 +111,17 @@ func (j *journal) append(lines []byte) error {
 		return os.ErrClosed
 	}
 	n, err := j.f.Write(lines)
-	j.size += int64(n)
 	j.written++
+	if err != nil && n > 0 {
+		// A partial line (the disk filled up) would be glued to the next
+		// one, and both lost to readJournal: cut it off.
+		if j.f.Truncate(j.size) != nil {
+			j.size += int64(n)
+			j.suspect = true
+		}
+		return err
+	}
+	j.size += int64(n)
 	return err
 }
 
@@ -159,9 +168,13 @@ func (j *journal) sync() error {
 
 // rewrite replaces the journal by one holding only the open intents,
 // durably: the new file is synced before it replaces the old one, and the
-// directory after. On failure the journal stays as it was. It is not called
-// while a sync runs.
+// directory after. On a failure before the rename the journal stays as it
+// was; after it (the directory's sync), the new file is the journal, marked
+// suspect. It is not called while a sync runs.
 func (j *journal) rewrite() error {
+	if j.f == nil {
+		return os.ErrClosed
+	}
 	tmp := j.path + ".new"
 	var buf bytes.Buffer
 	for _, id := range slices.Sorted(maps.Keys(j.open)) {
@@ -186,8 +199,10 @@ func (j *journal) rewrite() error {
 	j.f.Close()
 	j.f, j.size = f, int64(buf.Len())
 	// Until the directory is synced, a power loss may bring the old
-	// journal back, which holds the same open intents and more.
+	// journal back, which holds the same open intents but not the lines
+	// appended from now on.
 	if err := storage.SyncDir(filepath.Dir(j.path)); err != nil {
+		j.suspect = true
 		return err
 	}
 	j.synced = j.written

@@ -10,6 +10,9 @@ const logSyncInterval = 100 * time.Millisecond
 // afterLogSync hands the journal id of a logged store to logLoop, which ends
 // it once the index's log is synced.
 func (a *Archive) afterLogSync(id uint64) {
+	if a.logFailed.Load() {
+		return // left open for recovery
+	}
 	a.logMu.Lock()
 	a.logged = append(a.logged, id)
 	first := len(a.logged) == 1
@@ -58,12 +61,16 @@ func (a *Archive) syncIndexLog() {
 	if len(ids) == 0 {
 		return
 	}
+	if a.logFailed.Load() {
+		return
+	}
 	if err := a.opt.Index.SyncLog(); err != nil {
-		a.log.Warn("index log not synced; stores left for recovery until it is", "stores", len(ids), "error", err)
-		a.logMu.Lock()
-		a.logged = append(ids, a.logged...)
-		a.logMu.Unlock()
-		a.kickLog()
+		// What the failed sync did not write may never be, even if a
+		// later one succeeds: these intents stay open for the next start's
+		// recovery, and later stores sync the index's log themselves.
+		a.logFailed.Store(true)
+		a.log.Error("cannot sync the index log; recent stores are left for recovery at the next start, and stores now sync the index log themselves",
+			"stores", len(ids), "error", err)
 		return
 	}
 	a.journal.end(ids...)

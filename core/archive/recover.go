@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -213,7 +214,10 @@ func (a *Archive) resolveLogged(ctx context.Context, in intent) (bool, int, erro
 	info, err := a.opt.Index.Instance(ctx, in.SOPInstanceUID)
 	switch {
 	case err == nil && info.Backend == in.Backend && info.Key == key:
-		return false, 0, nil // the row is there
+		// The row is there; an object the store replaced may not have
+		// been removed yet.
+		n, err := a.resolveIntent(ctx, in)
+		return false, n, err
 	case err == nil && !info.ReceivedAt.Before(in.ReceivedAt):
 		// Replaced by a later store.
 		n, err := a.resolveIntent(ctx, in)
@@ -229,22 +233,29 @@ func (a *Archive) resolveLogged(ctx context.Context, in intent) (bool, int, erro
 		return false, n, err
 	}
 	res, err := a.opt.Index.Add(ctx, rec)
-	if err != nil {
-		return false, 0, fmt.Errorf("recover interrupted store: index %s: %w", key, err)
-	}
-	if !res.Stored {
-		// Stored meanwhile and kept by the duplicate policy.
+	switch {
+	case errors.Is(err, index.ErrDuplicate) || errors.Is(err, index.ErrInvalidRecord) || err == nil && !res.Stored:
+		// Refused or kept by the duplicate policy, as the store was: it
+		// was never acknowledged.
 		n, err := a.resolveIntent(ctx, in)
 		return false, n, err
+	case err != nil:
+		return false, 0, fmt.Errorf("recover interrupted store: index %s: %w", key, err)
 	}
 	removed := 0
-	if p := res.Previous; res.Existed && p.Backend == in.Backend && p.Key != key {
+	if p := res.Previous; res.Existed && p.Backend == in.Backend && p.Key != key && !slices.Contains(in.Keys, p.Key) {
 		switch err := a.opt.Storage.Delete(ctx, p.Key); {
 		case err == nil:
 			removed++
 		case !errors.Is(err, storage.ErrNotFound):
 			return true, removed, fmt.Errorf("recover interrupted store: %w", err)
 		}
+	}
+	// And the objects the store replaced, now that its own is current.
+	n, err := a.resolveIntent(ctx, in)
+	removed += n
+	if err != nil {
+		return true, removed, err
 	}
 	a.log.Info("stored object indexed again", "sop_instance", in.SOPInstanceUID, "key", key)
 	return true, removed, nil

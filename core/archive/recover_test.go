@@ -213,24 +213,48 @@ func TestRecoverRemovesPartialPut(t *testing.T) {
 // removed instead.
 func TestRecoverLogged(t *testing.T) {
 	ctx := context.Background()
+	put := func(t *testing.T, fx *fixture, key string, b []byte) {
+		t.Helper()
+		if _, _, err := fx.store.Put(ctx, key, bytes.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, tc := range []struct {
 		name string
+		dup  index.DuplicatePolicy
 		// lose changes what the power loss left, given the indexed
 		// instance, and returns the intent to journal.
 		lose          func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent
-		wantIndexed   bool // the row is back, as it was
+		wantIndexed   bool // the row is there, as it was
 		wantReindexed int
 	}{
-		{"row lost", func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
+		{"row lost", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
 			if _, err := fx.ix.Delete(ctx, info.SOPInstanceUID); err != nil {
 				t.Fatal(err)
 			}
 			return in
 		}, true, 1},
-		{"row kept", func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
+		{"row kept", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
 			return in
 		}, true, 0},
-		{"object cut off", func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
+		{"row kept, replaced object left", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
+			put(t, fx, "old/replaced.dcm", []byte("replaced"))
+			in.Keys = append(in.Keys, "old/replaced.dcm")
+			return in
+		}, true, 0},
+		{"refused by the reject policy", index.DuplicateReject, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
+			// A later store of the same instance, under another key, that
+			// the policy refused after its object was synced.
+			b, err := os.ReadFile(filepath.Join(fx.dir, "objects", info.Key))
+			if err != nil {
+				t.Fatal(err)
+			}
+			put(t, fx, "later/refused.dcm", b)
+			in.Keys = []string{"later/refused.dcm"}
+			in.ReceivedAt = info.ReceivedAt.Add(time.Minute)
+			return in
+		}, true, 0},
+		{"object cut off", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
 			if _, err := fx.ix.Delete(ctx, info.SOPInstanceUID); err != nil {
 				t.Fatal(err)
 			}
@@ -239,19 +263,17 @@ func TestRecoverLogged(t *testing.T) {
 			}
 			return in
 		}, false, 0},
-		{"replaced later", func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
+		{"replaced later", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
 			// The intent is of an earlier store of the instance, under
 			// another key; the indexed row is newer.
-			if _, _, err := fx.store.Put(ctx, "earlier/store.dcm", strings.NewReader("replaced")); err != nil {
-				t.Fatal(err)
-			}
+			put(t, fx, "earlier/store.dcm", []byte("replaced"))
 			in.Keys = []string{"earlier/store.dcm"}
 			in.ReceivedAt = info.ReceivedAt.Add(-time.Minute)
 			return in
 		}, true, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fx := newFixture(t, index.DuplicateOverwrite)
+			fx := newFixture(t, tc.dup)
 			req, data := sample(t)
 			if err := fx.arc.Store(ctx, req, bytes.NewReader(data)); err != nil {
 				t.Fatal(err)
@@ -278,7 +300,7 @@ func TestRecoverLogged(t *testing.T) {
 			j.close()
 
 			var logs bytes.Buffer
-			a, err := New(Options{Index: fx.ix, Storage: fx.store, SpoolDir: spool,
+			a, err := New(Options{Index: fx.ix, Storage: fx.store, SpoolDir: spool, Duplicate: tc.dup,
 				Logger: hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Info})})
 			if err != nil {
 				t.Fatalf("New() after a power loss: %v", err)
