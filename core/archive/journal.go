@@ -51,10 +51,11 @@ type journal struct {
 	written, synced uint64
 	syncing         bool
 	syncDone        *sync.Cond
-	// suspect is set when a sync failed and the journal could not be
-	// rewritten: a later sync of the same file may report success for
-	// lines the failed one lost (Linux marks such pages clean), so syncs
-	// rewrite the journal first, until that succeeds.
+	// suspect is set when the file may miss or mangle lines: a sync failed
+	// (a later sync of the same file may report success for the lines it
+	// lost: Linux marks such pages clean) and no rewrite succeeded since,
+	// a partial line could not be cut off, or a rewrite's directory sync
+	// failed. Syncs then rewrite the journal first, until that succeeds.
 	suspect bool
 }
 

@@ -18,14 +18,10 @@ func (a *Archive) afterLogSync(id uint64) {
 	first := len(a.logged) == 1
 	a.logMu.Unlock()
 	if first {
-		a.kickLog()
-	}
-}
-
-func (a *Archive) kickLog() {
-	select {
-	case a.logKick <- struct{}{}:
-	default:
+		select {
+		case a.logKick <- struct{}{}:
+		default:
+		}
 	}
 }
 
