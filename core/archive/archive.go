@@ -117,6 +117,8 @@ type Archive struct {
 	// logged intents are no longer ended (recovery checks them at the next
 	// start) and stores commit their rows with a synced log.
 	logFailed atomic.Bool
+	// syncLog is Index.SyncLog (replaced by tests).
+	syncLog func() error
 }
 
 type sopLock struct {
@@ -161,7 +163,7 @@ func New(opt Options) (*Archive, error) {
 	}
 	a := &Archive{opt: opt, log: opt.Logger, dirLock: lock, locks: map[string]*sopLock{},
 		pending: map[uint64]intent{}, stopLoop: make(chan struct{}), loopDone: make(chan struct{}),
-		logKick: make(chan struct{}, 1), logDone: make(chan struct{})}
+		logKick: make(chan struct{}, 1), logDone: make(chan struct{}), syncLog: opt.Index.SyncLog}
 	a.stager, _ = opt.Storage.(storage.Stager)
 	a.local, _ = opt.Storage.(storage.FileStager)
 	if _, err := a.Recover(context.Background()); err != nil {

@@ -60,7 +60,7 @@ func (a *Archive) syncIndexLog() {
 	if a.logFailed.Load() {
 		return
 	}
-	if err := a.opt.Index.SyncLog(); err != nil {
+	if err := a.syncLog(); err != nil {
 		// What the failed sync did not write may never be, even if a
 		// later one succeeds: these intents stay open for the next start's
 		// recovery, and later stores sync the index's log themselves.

@@ -17,6 +17,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/pacsforge/pacs/core/dicom/codec"
+	"github.com/pacsforge/pacs/core/dicom/uid"
 	"github.com/pacsforge/pacs/core/index"
 	"github.com/pacsforge/pacs/core/storage"
 )
@@ -341,5 +343,70 @@ func TestRecoverLogged(t *testing.T) {
 				t.Errorf("second Recover() = %+v, %v", rep, err)
 			}
 		})
+	}
+}
+
+// TestLogSyncFailure: once a sync of the index's log has failed, the
+// intents of the logged stores stay open for the next start's recovery,
+// even if a later sync would succeed, and later stores are not logged: their
+// rows commit with a synced log and their intents end when they return.
+func TestLogSyncFailure(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t, index.DuplicateOverwrite)
+	spool := filepath.Join(fx.dir, "spool")
+	store := func(inst string) {
+		t.Helper()
+		data, err := codec.AppendDataset(nil, syntheticDataset(t, inst, false), codec.ExplicitVRLittleEndian)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := StoreRequest{SOPClassUID: uid.CTImageStorage, SOPInstanceUID: inst, TransferSyntaxUID: uid.ExplicitVRLittleEndian}
+		if err := fx.arc.Store(ctx, req, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	openIntents := func() []string {
+		t.Helper()
+		open, err := readJournal(journalPath(spool))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sops []string
+		for _, in := range open {
+			if !in.Logged {
+				t.Errorf("open intent of %s not logged", in.SOPInstanceUID)
+			}
+			sops = append(sops, in.SOPInstanceUID)
+		}
+		return sops
+	}
+	synced := make(chan struct{}, 1)
+	fx.arc.syncLog = func() error {
+		synced <- struct{}{}
+		return errors.New("injected: index log not synced")
+	}
+	store("1.2.3.4.5.1")
+	select {
+	case <-synced:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the index log was not synced after a logged store")
+	}
+	// Stores that returned after the failure see it: wait until logLoop
+	// has recorded it.
+	for !fx.arc.logFailed.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	fx.arc.syncLog = fx.ix.SyncLog // would succeed now: not to be trusted
+	store("1.2.3.4.5.2")
+	if err := fx.arc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := openIntents(); !slices.Equal(got, []string{"1.2.3.4.5.1"}) {
+		t.Errorf("open intents after Close = %q, want only the store before the failure's, left for recovery", got)
+	}
+	for _, inst := range []string{"1.2.3.4.5.1", "1.2.3.4.5.2"} {
+		if _, err := fx.ix.Instance(ctx, inst); err != nil {
+			t.Errorf("Instance(%s) = %v", inst, err)
+		}
 	}
 }
