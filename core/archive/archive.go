@@ -382,11 +382,14 @@ func (st *store) run(ctx context.Context, replaced []string, replace bool) (done
 	a := st.a
 	sp := st.sp
 	in := intent{SOPInstanceUID: st.req.SOPInstanceUID, Backend: a.opt.Storage.ID(), Keys: append([]string{st.key}, replaced...)}
-	// A staged file on a local backend is a logged store: its intent is
-	// synced with the object and kept until the index's log is synced, and
-	// the row commits without a sync of its own. The intent then names an
-	// object that recovery indexes again if a power loss took its row.
-	logged := sp.staged && sp.file != nil && !a.logFailed.Load()
+	// A staged file on a local backend is placed in this process. Unless
+	// a sync of the index's log has failed, it is also a logged store: its
+	// intent is synced with the object and kept until the index's log is
+	// synced, and the row commits without a sync of its own. The intent
+	// then names an object that recovery indexes again if a power loss
+	// took its row.
+	local := sp.staged && sp.file != nil
+	logged := local && !a.logFailed.Load()
 	if logged {
 		in.Logged, in.Size, in.SHA256, in.ReceivedAt = true, sp.size, sp.sha256, st.rec.ReceivedAt
 	}
@@ -417,7 +420,7 @@ func (st *store) run(ctx context.Context, replaced []string, replace bool) (done
 	var putErr error
 	added := false // by AddAfter, with the object's sync
 	switch {
-	case logged:
+	case local:
 		rec.Size, rec.SHA256 = sp.size, sp.sha256
 		putErr = a.local.PlaceFile(ctx, sp.file, st.key, replace)
 		if !replace && (errors.Is(putErr, fs.ErrExist) || errors.Is(putErr, errors.ErrUnsupported)) {
@@ -432,9 +435,12 @@ func (st *store) run(ctx context.Context, replaced []string, replace bool) (done
 		f := sp.file
 		sp.file = nil
 		st.renamed, added = true, true
-		rec.Logged = true
+		var alongside func() error
+		if logged {
+			rec.Logged, alongside = true, a.journal.sync
+		}
 		res, err = a.opt.Index.AddAfter(ctx, rec, func() error {
-			putErr = a.local.SyncPlaced(f, st.key, a.journal.sync)
+			putErr = a.local.SyncPlaced(f, st.key, alongside)
 			return putErr
 		})
 	case sp.staged:

@@ -350,20 +350,20 @@ func TestRecoverLogged(t *testing.T) {
 // intents of the logged stores stay open for the next start's recovery,
 // even if a later sync would succeed, and later stores are not logged: their
 // rows commit with a synced log and their intents end when they return.
+// They are still placed as before: a duplicate finds its key taken and is
+// refused without touching the stored object.
 func TestLogSyncFailure(t *testing.T) {
 	ctx := context.Background()
-	fx := newFixture(t, index.DuplicateOverwrite)
+	fx := newFixture(t, index.DuplicateReject)
 	spool := filepath.Join(fx.dir, "spool")
-	store := func(inst string) {
+	store := func(inst string) error {
 		t.Helper()
 		data, err := codec.AppendDataset(nil, syntheticDataset(t, inst, false), codec.ExplicitVRLittleEndian)
 		if err != nil {
 			t.Fatal(err)
 		}
 		req := StoreRequest{SOPClassUID: uid.CTImageStorage, SOPInstanceUID: inst, TransferSyntaxUID: uid.ExplicitVRLittleEndian}
-		if err := fx.arc.Store(ctx, req, bytes.NewReader(data)); err != nil {
-			t.Fatal(err)
-		}
+		return fx.arc.Store(ctx, req, bytes.NewReader(data))
 	}
 	openIntents := func() []string {
 		t.Helper()
@@ -385,7 +385,9 @@ func TestLogSyncFailure(t *testing.T) {
 		synced <- struct{}{}
 		return errors.New("injected: index log not synced")
 	}
-	store("1.2.3.4.5.1")
+	if err := store("1.2.3.4.5.1"); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case <-synced:
 	case <-time.After(10 * time.Second):
@@ -397,7 +399,12 @@ func TestLogSyncFailure(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	fx.arc.syncLog = fx.ix.SyncLog // would succeed now: not to be trusted
-	store("1.2.3.4.5.2")
+	if err := store("1.2.3.4.5.2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := store("1.2.3.4.5.2"); !errors.Is(err, ErrDuplicate) {
+		t.Errorf("second Store() of 1.2.3.4.5.2 = %v, want %v", err, ErrDuplicate)
+	}
 	if err := fx.arc.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -405,8 +412,13 @@ func TestLogSyncFailure(t *testing.T) {
 		t.Errorf("open intents after Close = %q, want only the store before the failure's, left for recovery", got)
 	}
 	for _, inst := range []string{"1.2.3.4.5.1", "1.2.3.4.5.2"} {
-		if _, err := fx.ix.Instance(ctx, inst); err != nil {
+		info, err := fx.ix.Instance(ctx, inst)
+		if err != nil {
 			t.Errorf("Instance(%s) = %v", inst, err)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(fx.dir, "objects", info.Key)); err != nil {
+			t.Errorf("object of %s: %v", inst, err)
 		}
 	}
 }
