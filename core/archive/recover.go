@@ -242,23 +242,16 @@ func (a *Archive) resolveLogged(ctx context.Context, in intent) (bool, int, erro
 	case err != nil:
 		return false, 0, fmt.Errorf("recover interrupted store: index %s: %w", key, err)
 	}
-	removed := 0
-	if p := res.Previous; res.Existed && p.Backend == in.Backend && p.Key != key && !slices.Contains(in.Keys, p.Key) {
-		switch err := a.opt.Storage.Delete(ctx, p.Key); {
-		case err == nil:
-			removed++
-		case !errors.Is(err, storage.ErrNotFound):
-			return true, removed, fmt.Errorf("recover interrupted store: %w", err)
-		}
+	// Now that its object is current, what the store replaced goes, and
+	// so does the object the row pointed at before.
+	if p := res.Previous; res.Existed && p.Backend == in.Backend && !slices.Contains(in.Keys, p.Key) {
+		in.Keys = append(slices.Clip(in.Keys), p.Key)
 	}
-	// And the objects the store replaced, now that its own is current.
 	n, err := a.resolveIntent(ctx, in)
-	removed += n
-	if err != nil {
-		return true, removed, err
+	if err == nil {
+		a.log.Info("stored object indexed again", "sop_instance", in.SOPInstanceUID, "key", key)
 	}
-	a.log.Info("stored object indexed again", "sop_instance", in.SOPInstanceUID, "key", key)
-	return true, removed, nil
+	return true, n, err
 }
 
 // readRecord reads the object of a logged intent back from storage and

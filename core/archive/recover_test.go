@@ -227,23 +227,24 @@ func TestRecoverLogged(t *testing.T) {
 		// lose changes what the power loss left, given the indexed
 		// instance, and returns the intent to journal.
 		lose          func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent
-		wantIndexed   bool // the row is there, as it was
+		wantIndexed   bool // the row is there, as it was (or moved to the intent's object, with wantMoved)
 		wantReindexed int
+		wantMoved     bool
 	}{
 		{"row lost", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
 			if _, err := fx.ix.Delete(ctx, info.SOPInstanceUID); err != nil {
 				t.Fatal(err)
 			}
 			return in
-		}, true, 1},
+		}, true, 1, false},
 		{"row kept", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
 			return in
-		}, true, 0},
+		}, true, 0, false},
 		{"row kept, replaced object left", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
 			put(t, fx, "old/replaced.dcm", []byte("replaced"))
 			in.Keys = append(in.Keys, "old/replaced.dcm")
 			return in
-		}, true, 0},
+		}, true, 0, false},
 		{"refused by the reject policy", index.DuplicateReject, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
 			// A later store of the same instance, under another key, that
 			// the policy refused after its object was synced.
@@ -255,7 +256,20 @@ func TestRecoverLogged(t *testing.T) {
 			in.Keys = []string{"later/refused.dcm"}
 			in.ReceivedAt = info.ReceivedAt.Add(time.Minute)
 			return in
-		}, true, 0},
+		}, true, 0, false},
+		{"row older than the store", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
+			// A later store of the same instance, under another key,
+			// acknowledged before its row was durable: the older row is
+			// all that is left, and its object goes.
+			b, err := os.ReadFile(filepath.Join(fx.dir, "objects", info.Key))
+			if err != nil {
+				t.Fatal(err)
+			}
+			put(t, fx, "later/stored.dcm", b)
+			in.Keys = []string{"later/stored.dcm"}
+			in.ReceivedAt = info.ReceivedAt.Add(time.Minute)
+			return in
+		}, true, 1, true},
 		{"object cut off", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
 			if _, err := fx.ix.Delete(ctx, info.SOPInstanceUID); err != nil {
 				t.Fatal(err)
@@ -264,7 +278,7 @@ func TestRecoverLogged(t *testing.T) {
 				t.Fatal(err)
 			}
 			return in
-		}, false, 0},
+		}, false, 0, false},
 		{"replaced later", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
 			// The intent is of an earlier store of the instance, under
 			// another key; the indexed row is newer.
@@ -272,7 +286,7 @@ func TestRecoverLogged(t *testing.T) {
 			in.Keys = []string{"earlier/store.dcm"}
 			in.ReceivedAt = info.ReceivedAt.Add(-time.Minute)
 			return in
-		}, true, 0},
+		}, true, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fx := newFixture(t, tc.dup)
@@ -324,8 +338,12 @@ func TestRecoverLogged(t *testing.T) {
 			case err != nil:
 				t.Fatalf("Instance() after recovery: %v", err)
 			default:
-				if got.Location != info.Location || !got.ReceivedAt.Equal(info.ReceivedAt) {
-					t.Errorf("recovered row = %+v, want %+v", got, info)
+				want := info
+				if tc.wantMoved {
+					want.Key, want.ReceivedAt = in.Keys[0], in.ReceivedAt
+				}
+				if got.Location != want.Location || !got.ReceivedAt.Equal(want.ReceivedAt) {
+					t.Errorf("recovered row = %+v, want %+v", got, want)
 				}
 				after, err := fx.ix.Attributes(ctx, req.SOPInstanceUID)
 				if err != nil {
@@ -334,8 +352,8 @@ func TestRecoverLogged(t *testing.T) {
 				if !reflect.DeepEqual(after, attrs) {
 					t.Errorf("recovered attributes differ:\n%v\nwant\n%v", after, attrs)
 				}
-				if objs := fx.objects(t); !slices.Equal(objs, []string{info.Key}) {
-					t.Errorf("objects = %q, want only %q", objs, info.Key)
+				if objs := fx.objects(t); !slices.Equal(objs, []string{want.Key}) {
+					t.Errorf("objects = %q, want only %q", objs, want.Key)
 				}
 			}
 			// Recovery is idempotent: nothing is left for a second one.
