@@ -9,8 +9,9 @@ import (
 )
 
 // TestJournal: intents without an end are read back in order; ended ones,
-// a torn last line and a missing journal give nothing; a journal past its
-// size limit is rewritten with only the open intents.
+// a torn last line, a line of which only the end was written back, the
+// zeros of the area not written yet and a missing journal give nothing; a
+// journal past its size limit is rewritten with only the open intents.
 func TestJournal(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "spool.journal")
@@ -25,9 +26,14 @@ func TestJournal(t *testing.T) {
 	b, _ := j.begin(intent{SOPInstanceUID: "1.2", Backend: "b", Keys: []string{"k2", "old"}})
 	j.begin(intent{SOPInstanceUID: "1.3", Backend: "b", Keys: []string{"k3"}})
 	j.end(a)
+	size := j.size
 	j.close()
-	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-	f.WriteString(`{"id":9,"intent":{"sop_instance_u`) // torn by a crash
+	if fi, err := os.Stat(path); err != nil || fi.Size() != journalArea {
+		t.Fatalf("journal file of %v bytes (%v), want the area's %d", fi.Size(), err, journalArea)
+	}
+	f, _ := os.OpenFile(path, os.O_WRONLY, 0)
+	// The end of a line whose start a crash lost, then one torn by it.
+	f.WriteAt([]byte(`","backend":"b","keys":["k8"]}}`+"\n"+`{"id":9,"intent":{"sop_instance_u`), size+40)
 	f.Close()
 	got, err := readJournal(path)
 	if err != nil {
@@ -52,8 +58,11 @@ func TestJournal(t *testing.T) {
 		}
 		j.end(id)
 	}
-	if fi, err := os.Stat(path); err != nil || fi.Size() > maxJournalSize {
-		t.Errorf("journal of %v bytes (%v), want it rewritten below %d", fi.Size(), err, maxJournalSize)
+	if j.size > maxJournalSize {
+		t.Errorf("journal of %d bytes of lines, want it rewritten below %d", j.size, maxJournalSize)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() != journalArea {
+		t.Errorf("journal file of %v bytes (%v), want the area's %d", fi.Size(), err, journalArea)
 	}
 	got, err = readJournal(path)
 	if err != nil || len(got) != 1 || got[0].SOPInstanceUID != "2.1" {
