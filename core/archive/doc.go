@@ -27,7 +27,16 @@
 // log (index.InstanceRecord.Logged), and the entry stays open until the
 // index has synced its log, 100 ms later at most. After a power loss,
 // recovery indexes the object of an open entry again if the index lost its
-// row, the object is whole and no later store replaced it. So the promise
-// holds after kill -9 and after a power loss alike: an acknowledged instance
-// is indexed and retrievable once the archive has started again.
+// row, the object is whole and no later store replaced it.
+//
+// A small object (at most 16 KiB, see maxJournaled) on a backend that can
+// sync its whole file system (storage.FSSyncer) is journaled: its entry
+// holds the object's bytes too, and the entry's sync is the store's only
+// one. The object and its directory are left unsynced; before the entry
+// ends, one sync of the file system makes every such object durable, and
+// recovery writes the object again from the entry if a power loss took it.
+//
+// So the promise holds after kill -9 and after a power loss alike: an
+// acknowledged instance is indexed and retrievable once the archive has
+// started again.
 package archive

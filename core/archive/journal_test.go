@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,29 +45,37 @@ func TestJournal(t *testing.T) {
 	}
 	_ = b
 
-	// Rewriting: many ended stores and one open one.
+	// Rewriting: many ended stores and one open one, holding objects'
+	// bytes.
 	j, err = openJournal(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j.close()
-	keep, _ := j.begin(intent{SOPInstanceUID: "2.1", Backend: "b", Keys: []string{"kept"}})
-	for range 40000 {
-		id, err := j.begin(intent{SOPInstanceUID: "2.2", Backend: "b", Keys: []string{"some/long/key/of/an/instance.dcm"}})
+	data := bytes.Repeat([]byte("DICM"), 512)
+	keep, _ := j.begin(intent{SOPInstanceUID: "2.1", Backend: "b", Keys: []string{"kept"}, Logged: true, Data: data})
+	for range 5000 {
+		id, err := j.begin(intent{SOPInstanceUID: "2.2", Backend: "b", Keys: []string{"some/long/key/of/an/instance.dcm"}, Logged: true, Data: data})
 		if err != nil {
 			t.Fatal(err)
 		}
 		j.end(id)
 	}
+	j.preparers.Wait() // the rewrite prepared meanwhile
+	j.mu.Lock()
 	if j.size > maxJournalSize {
 		t.Errorf("journal of %d bytes of lines, want it rewritten below %d", j.size, maxJournalSize)
+	}
+	j.mu.Unlock()
+	if _, err := os.Stat(path + ".next"); !os.IsNotExist(err) {
+		t.Errorf("the file prepared for a rewrite is left beside the journal: %v", err)
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Size() != journalArea {
 		t.Errorf("journal file of %v bytes (%v), want the area's %d", fi.Size(), err, journalArea)
 	}
 	got, err = readJournal(path)
-	if err != nil || len(got) != 1 || got[0].SOPInstanceUID != "2.1" {
-		t.Errorf("open intents after rewrites = %+v, %v, want 2.1 only", got, err)
+	if err != nil || len(got) != 1 || got[0].SOPInstanceUID != "2.1" || !bytes.Equal(got[0].Data, data) {
+		t.Errorf("open intents after rewrites = %+v, %v, want 2.1 only, with its data", got, err)
 	}
 	j.end(keep)
 }

@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -40,7 +41,9 @@ const maxIntentSize = 64 << 10
 // acknowledged store whose index row may not be durable yet: it is synced
 // with the object and stays open until the index has synced its log. If
 // the index lacks the row after a crash, recovery indexes the object again,
-// once its size and SHA-256 match.
+// once its size and SHA-256 match. A logged intent that holds the object's
+// bytes (Data, see maxJournaled) stands for the object too, left unsynced:
+// recovery writes it again if a power loss took it.
 type intent struct {
 	SOPInstanceUID string   `json:"sop_instance_uid"`
 	Backend        string   `json:"backend"`
@@ -50,6 +53,7 @@ type intent struct {
 	Size       int64     `json:"size,omitempty"`
 	SHA256     string    `json:"sha256,omitempty"`
 	ReceivedAt time.Time `json:"received_at,omitzero"`
+	Data       []byte    `json:"data,omitempty"`
 }
 
 // RecoveryReport counts what Recover cleaned up.
@@ -66,6 +70,10 @@ type RecoveryReport struct {
 	// Reindexed is the number of stored objects indexed again: stores
 	// acknowledged before a power loss took their rows (see intent).
 	Reindexed int
+	// Restored is the number of objects written again from the journal:
+	// small objects of stores acknowledged before a power loss took them
+	// (see maxJournaled).
+	Restored int
 }
 
 // Recover cleans up after a crash: for each intent left in the spool
@@ -86,17 +94,13 @@ func (a *Archive) Recover(ctx context.Context) (RecoveryReport, error) {
 		return rep, err
 	}
 	for _, in := range open {
-		var n int
 		if in.Logged {
-			var reindexed bool
-			reindexed, n, err = a.resolveLogged(ctx, in)
-			if reindexed {
-				rep.Reindexed++
-			}
+			err = a.resolveLogged(ctx, in, &rep)
 		} else {
+			var n int
 			n, err = a.resolveIntent(ctx, in)
+			rep.Objects += n
 		}
-		rep.Objects += n
 		if err != nil {
 			return rep, err
 		}
@@ -130,6 +134,9 @@ func (a *Archive) Recover(ctx context.Context) (RecoveryReport, error) {
 	}
 	if rep.SpoolFiles > 0 || rep.Objects > 0 {
 		a.log.Info("removed what interrupted stores left", "spool_files", rep.SpoolFiles, "objects", rep.Objects)
+	}
+	if rep.Restored > 0 {
+		a.log.Warn("wrote again from the journal the stored objects a power loss took", "objects", rep.Restored)
 	}
 	if rep.Reindexed > 0 {
 		a.log.Warn("indexed again the stored objects whose rows the index lost", "objects", rep.Reindexed)
@@ -203,12 +210,17 @@ func (a *Archive) resolveIntent(ctx context.Context, in intent) (int, error) {
 // resolveLogged resolves a logged intent: when the index lacks the row of
 // its object (a power loss took it) and no later store replaced the
 // instance, the object is indexed again if it is whole, as the store did;
-// otherwise it is resolved as any intent (resolveIntent). It reports
-// whether it indexed the object, and how many objects it removed.
-func (a *Archive) resolveLogged(ctx context.Context, in intent) (bool, int, error) {
-	if in.Backend != a.opt.Storage.ID() || len(in.Keys) == 0 || storage.ValidKey(in.Keys[0]) != nil {
+// otherwise it is resolved as any intent (resolveIntent). An object the
+// intent holds (Data) is first written again if it is not whole, unless a
+// later store replaced it. What it did is counted in rep.
+func (a *Archive) resolveLogged(ctx context.Context, in intent, rep *RecoveryReport) error {
+	resolve := func() error {
 		n, err := a.resolveIntent(ctx, in)
-		return false, n, err
+		rep.Objects += n
+		return err
+	}
+	if in.Backend != a.opt.Storage.ID() || len(in.Keys) == 0 || storage.ValidKey(in.Keys[0]) != nil {
+		return resolve()
 	}
 	key := in.Keys[0]
 	info, err := a.opt.Index.Instance(ctx, in.SOPInstanceUID)
@@ -216,42 +228,82 @@ func (a *Archive) resolveLogged(ctx context.Context, in intent) (bool, int, erro
 	case err == nil && info.Backend == in.Backend && info.Key == key:
 		// The row is there; an object the store replaced may not have
 		// been removed yet.
-		n, err := a.resolveIntent(ctx, in)
-		return false, n, err
+		if err := a.restoreObject(ctx, in, rep); err != nil {
+			return err
+		}
+		return resolve()
 	case err == nil && !info.ReceivedAt.Before(in.ReceivedAt):
 		// Replaced by a later store.
-		n, err := a.resolveIntent(ctx, in)
-		return false, n, err
+		return resolve()
 	case err != nil && !errors.Is(err, index.ErrNotFound):
-		return false, 0, fmt.Errorf("recover interrupted store: %w", err)
+		return fmt.Errorf("recover interrupted store: %w", err)
+	}
+	if err := a.restoreObject(ctx, in, rep); err != nil {
+		return err
 	}
 	rec, err := a.readRecord(ctx, in)
 	if err != nil {
 		// Cut off before it was durable: never acknowledged.
 		a.log.Warn("object of an interrupted store not indexed again", "key", key, "error", err)
-		n, err := a.resolveIntent(ctx, in)
-		return false, n, err
+		return resolve()
 	}
 	res, err := a.opt.Index.Add(ctx, rec)
 	switch {
 	case errors.Is(err, index.ErrDuplicate) || errors.Is(err, index.ErrInvalidRecord) || err == nil && !res.Stored:
 		// Refused or kept by the duplicate policy, as the store was: it
 		// was never acknowledged.
-		n, err := a.resolveIntent(ctx, in)
-		return false, n, err
+		return resolve()
 	case err != nil:
-		return false, 0, fmt.Errorf("recover interrupted store: index %s: %w", key, err)
+		return fmt.Errorf("recover interrupted store: index %s: %w", key, err)
 	}
+	rep.Reindexed++
 	// Now that its object is current, what the store replaced goes, and
 	// so does the object the row pointed at before.
 	if p := res.Previous; res.Existed && p.Backend == in.Backend && !slices.Contains(in.Keys, p.Key) {
 		in.Keys = append(slices.Clip(in.Keys), p.Key)
 	}
-	n, err := a.resolveIntent(ctx, in)
-	if err == nil {
-		a.log.Info("stored object indexed again", "sop_instance", in.SOPInstanceUID, "key", key)
+	if err := resolve(); err != nil {
+		return err
 	}
-	return true, n, err
+	a.log.Info("stored object indexed again", "sop_instance", in.SOPInstanceUID, "key", key)
+	return nil
+}
+
+// restoreObject writes the object a logged intent holds (Data) under its
+// key again, durably, unless the object there is whole already. Bytes that
+// are not the ones the intent describes (a journal line damaged on the
+// disk) are not written.
+func (a *Archive) restoreObject(ctx context.Context, in intent, rep *RecoveryReport) error {
+	if in.Data == nil {
+		return nil
+	}
+	key := in.Keys[0]
+	if size, sum := hashed(bytes.NewReader(in.Data)); size != in.Size || sum != in.SHA256 {
+		a.log.Warn("journaled object damaged, not written again", "key", key, "size", size, "sha256", sum)
+		return nil
+	}
+	if rc, err := a.opt.Storage.Get(ctx, key); err == nil {
+		size, sum := hashed(rc)
+		rc.Close()
+		if size == in.Size && sum == in.SHA256 {
+			return nil
+		}
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("recover interrupted store: %w", err)
+	}
+	if _, _, err := a.opt.Storage.Put(ctx, key, bytes.NewReader(in.Data)); err != nil {
+		return fmt.Errorf("recover interrupted store: write journaled object: %w", err)
+	}
+	rep.Restored++
+	a.log.Info("stored object written again from the journal", "sop_instance", in.SOPInstanceUID, "key", key)
+	return nil
+}
+
+// hashed returns the size and SHA-256 of what r reads, up to an error.
+func hashed(r io.Reader) (int64, string) {
+	h := sha256.New()
+	n, _ := io.Copy(h, r)
+	return n, hex.EncodeToString(h.Sum(nil))
 }
 
 // readRecord reads the object of a logged intent back from storage and

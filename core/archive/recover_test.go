@@ -11,12 +11,14 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/pacsforge/pacs/core/dicom"
 	"github.com/pacsforge/pacs/core/dicom/codec"
 	"github.com/pacsforge/pacs/core/dicom/uid"
 	"github.com/pacsforge/pacs/core/index"
@@ -230,21 +232,22 @@ func TestRecoverLogged(t *testing.T) {
 		wantIndexed   bool // the row is there, as it was (or moved to the intent's object, with wantMoved)
 		wantReindexed int
 		wantMoved     bool
+		wantRestored  int // objects written again from the intent's bytes
 	}{
 		{"row lost", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
 			if _, err := fx.ix.Delete(ctx, info.SOPInstanceUID); err != nil {
 				t.Fatal(err)
 			}
 			return in
-		}, true, 1, false},
+		}, true, 1, false, 0},
 		{"row kept", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
 			return in
-		}, true, 0, false},
+		}, true, 0, false, 0},
 		{"row kept, replaced object left", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
 			put(t, fx, "old/replaced.dcm", []byte("replaced"))
 			in.Keys = append(in.Keys, "old/replaced.dcm")
 			return in
-		}, true, 0, false},
+		}, true, 0, false, 0},
 		{"refused by the reject policy", index.DuplicateReject, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
 			// A later store of the same instance, under another key, that
 			// the policy refused after its object was synced.
@@ -256,7 +259,7 @@ func TestRecoverLogged(t *testing.T) {
 			in.Keys = []string{"later/refused.dcm"}
 			in.ReceivedAt = info.ReceivedAt.Add(time.Minute)
 			return in
-		}, true, 0, false},
+		}, true, 0, false, 0},
 		{"row older than the store", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
 			// A later store of the same instance, under another key,
 			// acknowledged before its row was durable: the older row is
@@ -269,7 +272,7 @@ func TestRecoverLogged(t *testing.T) {
 			in.Keys = []string{"later/stored.dcm"}
 			in.ReceivedAt = info.ReceivedAt.Add(time.Minute)
 			return in
-		}, true, 1, true},
+		}, true, 1, true, 0},
 		{"object cut off", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
 			if _, err := fx.ix.Delete(ctx, info.SOPInstanceUID); err != nil {
 				t.Fatal(err)
@@ -278,7 +281,7 @@ func TestRecoverLogged(t *testing.T) {
 				t.Fatal(err)
 			}
 			return in
-		}, false, 0, false},
+		}, false, 0, false, 0},
 		{"replaced later", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
 			// The intent is of an earlier store of the instance, under
 			// another key; the indexed row is newer.
@@ -286,7 +289,57 @@ func TestRecoverLogged(t *testing.T) {
 			in.Keys = []string{"earlier/store.dcm"}
 			in.ReceivedAt = info.ReceivedAt.Add(-time.Minute)
 			return in
-		}, true, 0, false},
+		}, true, 0, false, 0},
+		{"journaled, object and row lost", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
+			if _, err := fx.ix.Delete(ctx, info.SOPInstanceUID); err != nil {
+				t.Fatal(err)
+			}
+			in.Data = fx.lose(t, info.Key)
+			return in
+		}, true, 1, false, 1},
+		{"journaled, row kept, object lost", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
+			in.Data = fx.lose(t, info.Key)
+			return in
+		}, true, 0, false, 1},
+		{"journaled, object cut off", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
+			if _, err := fx.ix.Delete(ctx, info.SOPInstanceUID); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(filepath.Join(fx.dir, "objects", info.Key))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(filepath.Join(fx.dir, "objects", info.Key), info.Size/2); err != nil {
+				t.Fatal(err)
+			}
+			in.Data = b
+			return in
+		}, true, 1, false, 1},
+		{"journaled, object whole", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
+			b, err := os.ReadFile(filepath.Join(fx.dir, "objects", info.Key))
+			if err != nil {
+				t.Fatal(err)
+			}
+			in.Data = b
+			return in
+		}, true, 0, false, 0},
+		{"journaled bytes damaged", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
+			if _, err := fx.ix.Delete(ctx, info.SOPInstanceUID); err != nil {
+				t.Fatal(err)
+			}
+			in.Data = fx.lose(t, info.Key)
+			in.Data[len(in.Data)/2] ^= 0xff
+			return in
+		}, false, 0, false, 0},
+		{"journaled, replaced later", index.DuplicateOverwrite, func(t *testing.T, fx *fixture, info index.InstanceInfo, in intent) intent {
+			// An earlier store's object, lost: the indexed row is newer.
+			b := []byte("replaced")
+			in.Keys = []string{"earlier/store.dcm"}
+			in.ReceivedAt = info.ReceivedAt.Add(-time.Minute)
+			in.Size, in.SHA256 = hashed(bytes.NewReader(b))
+			in.Data = b
+			return in
+		}, true, 0, false, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fx := newFixture(t, tc.dup)
@@ -326,6 +379,10 @@ func TestRecoverLogged(t *testing.T) {
 				tc.wantReindexed == 0 && strings.Contains(logs.String(), "indexed again the stored objects") {
 				t.Errorf("log does not report %d objects indexed again:\n%s", tc.wantReindexed, logs.String())
 			}
+			if want := fmt.Sprintf("power loss took: objects=%d", tc.wantRestored); tc.wantRestored > 0 && !strings.Contains(logs.String(), want) ||
+				tc.wantRestored == 0 && strings.Contains(logs.String(), "wrote again from the journal") {
+				t.Errorf("log does not report %d objects written again:\n%s", tc.wantRestored, logs.String())
+			}
 			got, err := fx.ix.Instance(ctx, req.SOPInstanceUID)
 			switch {
 			case !tc.wantIndexed:
@@ -362,6 +419,21 @@ func TestRecoverLogged(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lose removes the object under key, as a power loss that took it, and
+// returns its bytes.
+func (fx *fixture) lose(t *testing.T, key string) []byte {
+	t.Helper()
+	path := filepath.Join(fx.dir, "objects", key)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // TestLogSyncFailure: once a sync of the index's log has failed, the
@@ -439,4 +511,109 @@ func TestLogSyncFailure(t *testing.T) {
 			t.Errorf("object of %s: %v", inst, err)
 		}
 	}
+}
+
+// TestJournaledStore: a small object stored on a file system backend is
+// journaled: its logged intent holds its bytes, and logLoop syncs the file
+// system, then the index's log, before it ends the intent. A larger object
+// is synced by its store and leaves the file system alone. Once a sync of
+// the file system has failed, the intents of the stores before stay open
+// for the next start's recovery, and later stores are not logged.
+func TestJournaledStore(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t, index.DuplicateReject)
+	spool := filepath.Join(fx.dir, "spool")
+	var mu sync.Mutex
+	var syncs []string
+	record := func(what string) {
+		mu.Lock()
+		syncs = append(syncs, what)
+		mu.Unlock()
+	}
+	fsErr := make(chan error, 1)
+	fsErr <- nil
+	fx.arc.syncFS = func() error {
+		record("fs")
+		if err := <-fsErr; err != nil {
+			return err
+		}
+		fsErr <- nil
+		return fx.store.SyncFS()
+	}
+	fx.arc.syncLog = func() error {
+		record("log")
+		return fx.ix.SyncLog()
+	}
+	store := func(inst string, pixels int) []byte {
+		t.Helper()
+		ds := syntheticDataset(t, inst, false)
+		ds.Put(dicom.Element{Tag: dicom.PixelData, VR: dicom.OW, Value: make([]byte, pixels)})
+		data, err := codec.AppendDataset(nil, ds, codec.ExplicitVRLittleEndian)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := StoreRequest{SOPClassUID: uid.CTImageStorage, SOPInstanceUID: inst, TransferSyntaxUID: uid.ExplicitVRLittleEndian}
+		if err := fx.arc.Store(ctx, req, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+		info, err := fx.ix.Instance(ctx, inst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(fx.dir, "objects", info.Key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	// waitSyncs waits until syncs holds want and no intent is open.
+	waitSyncs := func(want ...string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			mu.Lock()
+			got := slices.Clone(syncs)
+			mu.Unlock()
+			open, err := readJournal(journalPath(spool))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.Equal(got, want) && len(open) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("syncs = %q with %d intents open, want %q and none", got, len(open), want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	store("1.2.3.4.6.1", 1024)
+	waitSyncs("fs", "log")
+	store("1.2.3.4.6.2", maxJournaled)
+	waitSyncs("fs", "log", "log")
+
+	// The file system's sync fails: the small store's intent stays open
+	// with its object's bytes, and so does the next small store's.
+	<-fsErr
+	fsErr <- errors.New("injected: file system not synced")
+	small := store("1.2.3.4.6.3", 1024)
+	for !fx.arc.logFailed.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	store("1.2.3.4.6.4", 1024)
+	if err := fx.arc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	open, err := readJournal(journalPath(spool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(open) != 1 || open[0].SOPInstanceUID != "1.2.3.4.6.3" || !bytes.Equal(open[0].Data, small) {
+		t.Errorf("open intents after Close = %d (%+v), want only 1.2.3.4.6.3's, with its object's %d bytes", len(open), open, len(small))
+	}
+	mu.Lock()
+	if want := []string{"fs", "log", "log", "fs"}; !slices.Equal(syncs, want) {
+		t.Errorf("syncs = %q, want %q: none after the failure", syncs, want)
+	}
+	mu.Unlock()
 }

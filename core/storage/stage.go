@@ -50,6 +50,23 @@ type FileStager interface {
 	SyncPlaced(f *os.File, key string, alongside func() error) error
 }
 
+// FSSyncer is a FileStager whose whole file system can be synced at once,
+// so that a caller who keeps its own durable copy of an object (a journal
+// holding its bytes) can leave the object unsynced, place it with
+// ClosePlaced instead of SyncPlaced, and make many such objects durable in
+// one SyncFS later.
+type FSSyncer interface {
+	FileStager
+	// ClosePlaced closes f, placed under key by PlaceFile, without
+	// syncing it or its directory, after running alongside if not nil.
+	// On any error the object is removed from key.
+	ClosePlaced(f *os.File, key string, alongside func() error) error
+	// SyncFS makes everything written to the backend's file system so
+	// far durable: files, their directories and their names, including
+	// the objects of ClosePlaced.
+	SyncFS() error
+}
+
 var _ FileStager = (*FS)(nil)
 
 // stagePrefix starts the names of staged files, in the root: a temporary
@@ -146,6 +163,29 @@ func (b *FS) SyncPlaced(f *os.File, key string, alongside func() error) error {
 	cerr := f.Close()
 	wg.Wait()
 	if err := cmp.Or(serr, cerr, derr); err != nil {
+		os.Remove(p)
+		return fmt.Errorf("commit %s on %s: %w", key, b.id, mapSpace(err))
+	}
+	if aerr != nil {
+		os.Remove(p)
+		return aerr
+	}
+	return nil
+}
+
+// ClosePlaced closes the object f was placed as under key, unsynced, once
+// alongside has run (see FSSyncer).
+func (b *FS) ClosePlaced(f *os.File, key string, alongside func() error) error {
+	p, err := b.path(key)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("commit %s on %s: %w", key, b.id, err)
+	}
+	var aerr error
+	if alongside != nil {
+		aerr = alongside()
+	}
+	if err := f.Close(); err != nil {
 		os.Remove(p)
 		return fmt.Errorf("commit %s on %s: %w", key, b.id, mapSpace(err))
 	}
