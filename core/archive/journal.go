@@ -153,14 +153,17 @@ func (j *journal) end(ids ...uint64) {
 // left as it is, and the next end tries again.
 func (j *journal) prepareRewrite() {
 	next, err := createJournal(j.path+".next", nil)
+	if err != nil {
+		os.Remove(j.path + ".next") // what a full disk let it write
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.preparing = false
-	for j.syncing {
-		j.syncDone.Wait()
-	}
 	if err != nil {
 		return
+	}
+	for j.syncing {
+		j.syncDone.Wait()
 	}
 	if j.f == nil {
 		next.Close()
