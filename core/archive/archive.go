@@ -136,6 +136,10 @@ type Archive struct {
 	logFailed atomic.Bool
 	// syncLog is Index.SyncLog, syncFS fsSyncer.SyncFS (replaced by tests).
 	syncLog, syncFS func() error
+
+	// lastAt is the latest reception time given out (receivedAt).
+	clockMu sync.Mutex
+	lastAt  time.Time
 }
 
 type sopLock struct {
@@ -204,6 +208,16 @@ func New(opt Options) (*Archive, error) {
 		lock.Close()
 		return nil, err
 	}
+	// Receptions go on after the latest indexed one, whatever the clock
+	// says now (see receivedAt).
+	if a.lastAt, err = opt.Index.LatestReceived(context.Background()); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	if now := opt.Now(); a.lastAt.Sub(now) > time.Minute {
+		a.log.Warn("the clock is behind the latest reception in the index; receptions are recorded as after it until the clock catches up",
+			"latest_reception", a.lastAt, "now", now)
+	}
 	if a.journal, err = openJournal(journalPath(opt.SpoolDir)); err != nil {
 		lock.Close()
 		return nil, err
@@ -211,6 +225,22 @@ func New(opt Options) (*Archive, error) {
 	go a.cleanupLoop()
 	go a.logLoop()
 	return a, nil
+}
+
+// receivedAt returns the reception time of a store: Options.Now, but later
+// than every time returned before, also when the wall clock is set back.
+// Recovery tells which of two stores of an instance came later by these
+// times (see resolveLogged), and a replaced object's key is made unique by
+// its store's.
+func (a *Archive) receivedAt() time.Time {
+	t := a.opt.Now().Round(0) // the wall clock only
+	a.clockMu.Lock()
+	defer a.clockMu.Unlock()
+	if !t.After(a.lastAt) {
+		t = a.lastAt.Add(time.Nanosecond)
+	}
+	a.lastAt = t
+	return t
 }
 
 // lockSuffix makes the name of the lock file beside the spool directory
@@ -266,7 +296,7 @@ func (a *Archive) Ingest(ctx context.Context, req StoreRequest, data io.Reader) 
 	if !ok {
 		return out, fmt.Errorf("%w: unknown transfer syntax %q", ErrMalformed, req.TransferSyntaxUID)
 	}
-	at := a.opt.Now()
+	at := a.receivedAt()
 
 	var st *store // once the object is being stored
 	sp, err := a.spool(req, syntax, data)

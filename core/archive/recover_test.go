@@ -617,3 +617,73 @@ func TestJournaledStore(t *testing.T) {
 	}
 	mu.Unlock()
 }
+
+// TestReceivedAtMonotonic: reception times only go forward, also when the
+// wall clock is set back, within a run and across a restart, so that
+// recovery tells a later store of an instance from an earlier one; a clock
+// behind the index's latest reception is logged at start.
+func TestReceivedAtMonotonic(t *testing.T) {
+	ctx := context.Background()
+	fx := newFixture(t, index.DuplicateOverwrite)
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := t0
+	setClock := func(c time.Time) {
+		mu.Lock()
+		clock = c
+		mu.Unlock()
+	}
+	reopen := func() *bytes.Buffer {
+		t.Helper()
+		opt := fx.arc.opt
+		fx.arc.Close()
+		var logs bytes.Buffer
+		opt.Now = func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			return clock
+		}
+		opt.Logger = hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Warn})
+		a, err := New(opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fx.arc = a
+		t.Cleanup(func() { a.Close() })
+		return &logs
+	}
+	reopen()
+	const inst = "1.2.3.4.7.1"
+	var last time.Time
+	store := func(when string) {
+		t.Helper()
+		data, err := codec.AppendDataset(nil, syntheticDataset(t, inst, false), codec.ExplicitVRLittleEndian)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := StoreRequest{SOPClassUID: uid.CTImageStorage, SOPInstanceUID: inst, TransferSyntaxUID: uid.ExplicitVRLittleEndian}
+		if err := fx.arc.Store(ctx, req, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+		info, err := fx.ix.Instance(ctx, inst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !info.ReceivedAt.After(last) {
+			t.Errorf("%s: received at %v, not after the store before, at %v", when, info.ReceivedAt, last)
+		}
+		last = info.ReceivedAt
+	}
+	store("first store")
+	if !last.Equal(t0) {
+		t.Errorf("first store received at %v, want the clock's %v", last, t0)
+	}
+	setClock(t0.Add(-time.Hour))
+	store("store after the clock was set back")
+	setClock(t0.Add(-2 * time.Hour))
+	logs := reopen()
+	if !strings.Contains(logs.String(), "clock is behind the latest reception") {
+		t.Errorf("start with the clock behind the index: log does not say so:\n%s", logs.String())
+	}
+	store("store after a restart with the clock set back")
+}

@@ -47,6 +47,19 @@ func (ix *Index) Instance(ctx context.Context, sopInstanceUID string) (InstanceI
 	return in, nil
 }
 
+// LatestReceived returns the latest reception time of an indexed instance,
+// or the zero time when there is none.
+func (ix *Index) LatestReceived(ctx context.Context) (time.Time, error) {
+	var recv sql.NullInt64
+	if err := ix.reads.queryRow(ctx, `SELECT MAX(received_at) FROM instance`).Scan(&recv); err != nil {
+		return time.Time{}, fmt.Errorf("index: latest reception: %w", err)
+	}
+	if !recv.Valid {
+		return time.Time{}, nil
+	}
+	return time.Unix(0, recv.Int64).UTC(), nil
+}
+
 // Attributes returns the stored attributes of an instance (its header
 // without bulk data, see MaxInlineBinary), text in UTF-8, or ErrNotFound.
 func (ix *Index) Attributes(ctx context.Context, sopInstanceUID string) (*dicom.Dataset, error) {
