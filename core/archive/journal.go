@@ -178,13 +178,15 @@ func (j *journal) append(lines []byte) error {
 	if j.f == nil {
 		return os.ErrClosed
 	}
-	n, err := j.f.WriteAt(lines, j.size)
+	// Written at the file's offset, not with WriteAt: after a partial
+	// write, os.File.WriteAt reports no byte written.
+	n, err := j.writeAt(lines, j.size)
 	j.written++
 	if err != nil && n > 0 {
 		// A partial line (the disk filled up past the area) would be
 		// glued to the next one, and both lost to readJournal: zeros
 		// replace it.
-		if _, zerr := j.f.WriteAt(make([]byte, n), j.size); zerr != nil {
+		if _, zerr := j.writeAt(make([]byte, n), j.size); zerr != nil {
 			j.size += int64(n)
 			j.suspect = true
 		}
@@ -192,6 +194,15 @@ func (j *journal) append(lines []byte) error {
 	}
 	j.size += int64(n)
 	return err
+}
+
+// writeAt writes b at offset off of the journal file and returns how much of
+// b it wrote, also on error.
+func (j *journal) writeAt(b []byte, off int64) (int, error) {
+	if _, err := j.f.Seek(off, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return j.f.Write(b)
 }
 
 // sync makes every line appended so far durable. Concurrent calls share
