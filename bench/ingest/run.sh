@@ -18,12 +18,16 @@
 #             index in SQLite), on loopback ports of its own
 #   pacs      pacs serve (built from this tree) with a temp data directory:
 #             files synced with their intent journal entry before the
-#             answer; rows committed without a log sync (the entry is their
-#             durable record until the index log is synced, within 100 ms)
+#             answer (objects of at most 16 KiB written into the synced entry
+#             instead, the file system synced within 100 ms); rows committed
+#             without a log sync (the entry is their durable record until
+#             the index log is synced, within 100 ms)
 # All three announce a maximum PDU length of 65536 (storescp and Orthanc
 # default to 16384). Rounds are interleaved (round 1 of every case, then
 # round 2, ...) so that load changes on the shared machine hit every case
-# alike; the best round of each case is kept. Peak memory is VmHWM from
+# alike; the best round of each case is kept, and the ratios to pacs are
+# also given paired: the median over rounds of each round's own ratio, which
+# load that changes between rounds disturbs less. Peak memory is VmHWM from
 # /proc/PID/status just before the server is stopped (for storescp --fork,
 # the parent process only).
 # C-FIND: the find corpus is loaded into a fresh Orthanc and pacs serve, then
@@ -261,11 +265,20 @@ if [[ $FIND == 1 ]]; then
 	done
 fi
 
+# paired SERVER: the median over rounds of pacs's rate over SERVER's in the
+# same round, for the case $corpus:$par.
+paired() {
+	awk -F'\t' -v c="$corpus" -v p="$par" -v s="$1" '$3 == c && $4 == p && ($2 == "pacs" || $2 == s) {t[$1, $2] = $5; r[$1] = 1}
+		END {for (k in r) if (t[k, "pacs"] > 0 && t[k, s] > 0) print t[k, s] / t[k, "pacs"]}' "$raw" | sort -g |
+		awk '{a[NR] = $1} END {if (NR) printf "%8.2fx", a[int((NR + 1) / 2)]; else printf "%9s", "-"}'
+}
+
 {
 	echo "Forge PACS ingest, $(date -u +%Y-%m-%dT%H:%MZ), $(go version | cut -d' ' -f3-), $(nproc) cores, load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "storescu (dcmtk $(storescu --version 2>&1 | head -1 | grep -o '[0-9.]*' | head -1)) -> storescp -od / Orthanc $(Orthanc --version 2>&1 | head -1 | awk '{print $2}') / pacs serve; best of $ROUNDS interleaved rounds"
+	echo "ratios: best over best (pacs/scp, pacs/orth), then paired (p./scp, p./orth): the median over rounds of each round's own ratio"
 	echo
-	printf '%-6s %5s | %-22s | %-22s | %-22s | %9s %9s\n' corpus assoc "storescp inst/s (MiB)" "orthanc inst/s (MiB)" "pacs inst/s (MiB)" pacs/scp pacs/orth
+	printf '%-6s %5s | %-22s | %-22s | %-22s | %9s %9s | %9s %9s\n' corpus assoc "storescp inst/s (MiB)" "orthanc inst/s (MiB)" "pacs inst/s (MiB)" pacs/scp pacs/orth p./scp p./orth
 	for c in $CASES; do
 		corpus=${c%:*} par=${c#*:}
 		line=$(printf '%-6s %5s' "$corpus" "$par")
@@ -277,18 +290,15 @@ fi
 			fi
 		done
 		ratio() { [[ -n ${best["$1 $c"]:-} && -n ${best["pacs $c"]:-} ]] && printf '%8.2fx' "$(echo "${best["$1 $c"]} / ${best["pacs $c"]}" | bc -l)" || printf '%9s' -; }
-		echo "$line | $(ratio storescp) $(ratio orthanc)"
+		echo "$line | $(ratio storescp) $(ratio orthanc) | $(paired storescp) $(paired orthanc)"
 	done
 	if [[ " $SERVERS " == *" base "* ]]; then
 		echo
 		echo "pacs against base ($BASE), same rounds: best over best, and the median of each round's own ratio"
 		for c in $CASES; do
 			corpus=${c%:*} par=${c#*:}
-			paired=$(awk -F'\t' -v c="$corpus" -v p="$par" '$3 == c && $4 == p && ($2 == "pacs" || $2 == "base") {t[$1, $2] = $5; r[$1] = 1}
-				END {for (k in r) if (t[k, "pacs"] > 0 && t[k, "base"] > 0) print t[k, "base"] / t[k, "pacs"]}' "$raw" | sort -g |
-				awk '{a[NR] = $1} END {if (NR) printf "%.2fx", a[int((NR + 1) / 2)]; else printf "-"}')
 			printf '%-6s %5s | base %8.1f inst/s | pacs/base %s best, %s paired\n' "$corpus" "$par" \
-				"$(echo "${count[$corpus]} / ${best["base $c"]}" | bc -l)" "$(ratio base)" "$paired"
+				"$(echo "${count[$corpus]} / ${best["base $c"]}" | bc -l)" "$(ratio base)" "$(paired base | tr -d ' ')"
 		done
 	fi
 	if [[ $FIND == 1 ]]; then
