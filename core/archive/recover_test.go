@@ -421,6 +421,18 @@ func TestRecoverLogged(t *testing.T) {
 	}
 }
 
+// storeDataset stores ds, a CT image data set, in Explicit VR Little
+// Endian, and returns Store's error.
+func (fx *fixture) storeDataset(t *testing.T, ds *dicom.Dataset) error {
+	t.Helper()
+	data, err := codec.AppendDataset(nil, ds, codec.ExplicitVRLittleEndian)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := StoreRequest{SOPClassUID: uid.CTImageStorage, SOPInstanceUID: ds.String(dicom.SOPInstanceUID), TransferSyntaxUID: uid.ExplicitVRLittleEndian}
+	return fx.arc.Store(context.Background(), req, bytes.NewReader(data))
+}
+
 // lose removes the object under key, as a power loss that took it, and
 // returns its bytes.
 func (fx *fixture) lose(t *testing.T, key string) []byte {
@@ -448,12 +460,7 @@ func TestLogSyncFailure(t *testing.T) {
 	spool := filepath.Join(fx.dir, "spool")
 	store := func(inst string) error {
 		t.Helper()
-		data, err := codec.AppendDataset(nil, syntheticDataset(t, inst, false), codec.ExplicitVRLittleEndian)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req := StoreRequest{SOPClassUID: uid.CTImageStorage, SOPInstanceUID: inst, TransferSyntaxUID: uid.ExplicitVRLittleEndian}
-		return fx.arc.Store(ctx, req, bytes.NewReader(data))
+		return fx.storeDataset(t, syntheticDataset(t, inst, false))
 	}
 	openIntents := func() []string {
 		t.Helper()
@@ -548,12 +555,7 @@ func TestJournaledStore(t *testing.T) {
 		t.Helper()
 		ds := syntheticDataset(t, inst, false)
 		ds.Put(dicom.Element{Tag: dicom.PixelData, VR: dicom.OW, Value: make([]byte, pixels)})
-		data, err := codec.AppendDataset(nil, ds, codec.ExplicitVRLittleEndian)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req := StoreRequest{SOPClassUID: uid.CTImageStorage, SOPInstanceUID: inst, TransferSyntaxUID: uid.ExplicitVRLittleEndian}
-		if err := fx.arc.Store(ctx, req, bytes.NewReader(data)); err != nil {
+		if err := fx.storeDataset(t, ds); err != nil {
 			t.Fatal(err)
 		}
 		info, err := fx.ix.Instance(ctx, inst)
@@ -657,12 +659,7 @@ func TestReceivedAtMonotonic(t *testing.T) {
 	var last time.Time
 	store := func(when string) {
 		t.Helper()
-		data, err := codec.AppendDataset(nil, syntheticDataset(t, inst, false), codec.ExplicitVRLittleEndian)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req := StoreRequest{SOPClassUID: uid.CTImageStorage, SOPInstanceUID: inst, TransferSyntaxUID: uid.ExplicitVRLittleEndian}
-		if err := fx.arc.Store(ctx, req, bytes.NewReader(data)); err != nil {
+		if err := fx.storeDataset(t, syntheticDataset(t, inst, false)); err != nil {
 			t.Fatal(err)
 		}
 		info, err := fx.ix.Instance(ctx, inst)

@@ -125,7 +125,8 @@ func TestPlaceFileNoReplace(t *testing.T) {
 }
 
 // TestSyncPlacedAlongside: what runs alongside the sync is run, and its
-// failure fails the commit: the placed object is removed.
+// failure fails the commit: the placed object is removed. So with
+// ClosePlaced, which does not sync.
 func TestSyncPlacedAlongside(t *testing.T) {
 	ctx := context.Background()
 	b, err := NewFS("hot", t.TempDir())
@@ -133,29 +134,35 @@ func TestSyncPlacedAlongside(t *testing.T) {
 		t.Fatal(err)
 	}
 	errJournal := errors.New("journal not synced")
-	for _, tc := range []struct {
-		key  string
-		err  error
-		want bool // the object is there afterwards
-	}{
-		{"1/2/ok.dcm", nil, true},
-		{"1/2/failed.dcm", errJournal, false},
-	} {
-		f, err := b.Stage()
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.WriteString("object")
-		if err := b.PlaceFile(ctx, f, tc.key, true); err != nil {
-			t.Fatal(err)
-		}
-		ran := false
-		err = b.SyncPlaced(f, tc.key, func() error { ran = true; return tc.err })
-		if !ran || !errors.Is(err, tc.err) {
-			t.Errorf("SyncPlaced(%s) = %v (alongside ran: %v), want %v", tc.key, err, ran, tc.err)
-		}
-		if _, err := os.Stat(filepath.Join(b.Root(), tc.key)); (err == nil) != tc.want {
-			t.Errorf("object %s there afterwards: %v, want %v", tc.key, err == nil, tc.want)
+	for _, end := range []struct {
+		name string
+		f    func(f *os.File, key string, alongside func() error) error
+	}{{"SyncPlaced", b.SyncPlaced}, {"ClosePlaced", b.ClosePlaced}} {
+		for _, tc := range []struct {
+			key  string
+			err  error
+			want bool // the object is there afterwards
+		}{
+			{"1/2/ok.dcm", nil, true},
+			{"1/2/failed.dcm", errJournal, false},
+		} {
+			key := end.name + "/" + tc.key
+			f, err := b.Stage()
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString("object")
+			if err := b.PlaceFile(ctx, f, key, true); err != nil {
+				t.Fatal(err)
+			}
+			ran := false
+			err = end.f(f, key, func() error { ran = true; return tc.err })
+			if !ran || !errors.Is(err, tc.err) {
+				t.Errorf("%s(%s) = %v (alongside ran: %v), want %v", end.name, key, err, ran, tc.err)
+			}
+			if _, err := os.Stat(filepath.Join(b.Root(), key)); (err == nil) != tc.want {
+				t.Errorf("object %s there afterwards: %v, want %v", key, err == nil, tc.want)
+			}
 		}
 	}
 }
