@@ -25,6 +25,15 @@ const tempPrefix = ".put-"
 // temporary file in the target directory, syncs it, renames it over the key
 // and syncs the directory, so an object is either absent or whole, even
 // after a crash. FS is safe for concurrent use.
+//
+// Once an object is synced, FS drops its pages from the page cache (on
+// Linux; see dropCached): an archive writes far more than it reads back
+// soon, and the cache is better kept for the index and for reads. New
+// objects then reuse the pages just freed, which the kernel hands out
+// again at once, rather than pages long free: in a virtual machine whose
+// host takes back free memory (virtio-balloon free page reporting), a write
+// into those made the copy into the page cache the largest cost of a CT
+// slice's store, 2–3 ms of CPU per 0.5 MB file instead of 0.2.
 type FS struct {
 	id   string
 	root string
@@ -98,6 +107,7 @@ func (b *FS) Put(ctx context.Context, key string, r io.Reader) (size int64, sum 
 	if err = f.Sync(); err != nil {
 		return 0, "", err
 	}
+	dropCached(f)
 	if err = f.Close(); err != nil {
 		return 0, "", err
 	}

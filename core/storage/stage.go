@@ -176,7 +176,9 @@ func (b *FS) endPlaced(f *os.File, key string, alongside func() error, durable b
 	}
 	if durable {
 		wg.Go(func() { derr = b.dirs.sync(filepath.Dir(p)) })
-		serr = f.Sync()
+		if serr = f.Sync(); serr == nil {
+			dropCached(f)
+		}
 	}
 	cerr := f.Close()
 	wg.Wait()
