@@ -250,15 +250,11 @@ func (ix *Index) runBatch(batch []*op, bounded bool) (retry, late []*op) {
 		fail(err)
 		return nil, nil
 	}
-	tx, err := ix.writer.BeginTx(ctx, nil)
-	if err != nil {
+	if _, err := ix.writer.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		fail(fmt.Errorf("index: begin batch: %w", err))
 		return nil, nil
 	}
-	w := &writeTx{ctx: ctx, ix: ix, tx: tx, stmts: make(map[string]*sql.Stmt)}
-	// Statements first used in this batch were prepared inside it; prepare
-	// them on the writer for the batches that follow, whatever the outcome.
-	defer ix.stmts.promote(ctx, ix.writer, w)
+	w := &writeTx{ctx: ctx, ix: ix}
 	// A batch of one write needs no savepoint: if the write fails, the
 	// transaction is rolled back instead, which leaves the same database.
 	alone := len(batch) == 1
@@ -280,7 +276,7 @@ func (ix *Index) runBatch(batch []*op, bounded bool) (retry, late []*op) {
 		}
 		if alone {
 			if o.err = o.run(w); o.err != nil {
-				tx.Rollback()
+				w.rollback()
 				ix.batches.Add(1)
 				ix.writes.Add(1)
 				return nil, nil
@@ -293,13 +289,13 @@ func (ix *Index) runBatch(batch []*op, bounded bool) (retry, late []*op) {
 		}
 		if o.err = o.run(w); o.err != nil {
 			if _, err := w.exec(`ROLLBACK TO SAVEPOINT op`); err != nil {
-				tx.Rollback()
+				w.rollback()
 				fail(fmt.Errorf("index: roll back a failed write: %w", err))
 				return nil, nil
 			}
 		}
 		if _, err := w.exec(`RELEASE SAVEPOINT op`); err != nil {
-			tx.Rollback()
+			w.rollback()
 			fail(fmt.Errorf("index: release savepoint: %w", err))
 			return nil, nil
 		}
@@ -342,7 +338,7 @@ func (ix *Index) runBatch(batch []*op, bounded bool) (retry, late []*op) {
 		}
 	}
 	if withdrawn || len(late) > 0 {
-		tx.Rollback()
+		w.rollback()
 		if len(late) > 0 {
 			ix.lateBatches.Add(1)
 		}
@@ -358,8 +354,9 @@ func (ix *Index) runBatch(batch []*op, bounded bool) (retry, late []*op) {
 		}
 		return retry, late
 	}
-	w.closeStmts()
-	if err := tx.Commit(); err != nil {
+	if _, err := ix.writer.ExecContext(ctx, "COMMIT"); err != nil {
+		// A COMMIT that failed may have left the transaction open.
+		w.rollback()
 		fail(fmt.Errorf("index: commit batch of %d: %w", len(batch), err))
 		return nil, nil
 	}
@@ -415,72 +412,42 @@ func (ix *Index) SyncLog() error {
 	return nil
 }
 
-// writeTx is the transaction of one batch, with the writer's cached
-// statements bound to it on first use.
+// writeTx is the transaction of one batch, on the writer's connection.
 type writeTx struct {
-	ctx   context.Context
-	ix    *Index
-	tx    *sql.Tx
-	stmts map[string]*sql.Stmt // bound to tx, closed with it
-	fresh []string             // queries not in the writer's cache yet
+	ctx context.Context
+	ix  *Index
 }
 
+// rollback ends the batch's transaction without its changes. An error is
+// not reported: SQLite may have rolled the transaction back already, and
+// the next batch's BEGIN fails if it has not.
+func (w *writeTx) rollback() {
+	w.ix.writer.ExecContext(w.ctx, "ROLLBACK")
+}
+
+// stmt returns the writer's statement for q, preparing it the first time.
 func (w *writeTx) stmt(q string) (*sql.Stmt, error) {
-	if s, ok := w.stmts[q]; ok {
+	if s, ok := w.ix.stmts.m[q]; ok {
 		return s, nil
 	}
-	var s *sql.Stmt
-	if c, ok := w.ix.stmts.m[q]; ok {
-		// Already prepared on the writer's connection: binding it to the
-		// transaction prepares nothing.
-		s = w.tx.StmtContext(w.ctx, c)
-	} else {
-		// The writer's only connection is held by the transaction, so a
-		// statement not cached yet is prepared inside it, this once.
-		var err error
-		if s, err = w.tx.PrepareContext(w.ctx, q); err != nil {
-			return nil, fmt.Errorf("index: prepare %q: %w", firstWords(q), err)
-		}
-		w.fresh = append(w.fresh, q)
-		w.ix.stmts.misses++
+	s, err := w.ix.writer.PrepareContext(w.ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("index: prepare %q: %w", firstWords(q), err)
 	}
-	w.stmts[q] = s
+	if w.ix.stmts.m == nil {
+		w.ix.stmts.m = make(map[string]*sql.Stmt)
+	}
+	w.ix.stmts.m[q] = s
+	w.ix.stmts.misses++
 	return s, nil
 }
 
-func (w *writeTx) closeStmts() {
-	for _, s := range w.stmts {
-		s.Close()
-	}
-	clear(w.stmts)
-}
-
-// stmtCache holds the writer's statements, prepared on its one connection and
+// stmtCache holds the writer's statements, prepared on its connection and
 // kept across batches (a transaction's rollback does not affect them). Only
 // the committer goroutine uses it.
 type stmtCache struct {
 	m      map[string]*sql.Stmt // by query text
-	misses int64                // statements prepared inside a batch
-}
-
-// promote prepares on db, outside any transaction, the statements that w
-// prepared for itself. A statement that fails to prepare is left out: the next
-// batch that needs it prepares it again.
-func (c *stmtCache) promote(ctx context.Context, db *sql.DB, w *writeTx) {
-	w.closeStmts()
-	for _, q := range w.fresh {
-		if _, ok := c.m[q]; ok {
-			continue
-		}
-		s, err := db.PrepareContext(ctx, q)
-		if err != nil {
-			continue
-		}
-		if c.m == nil {
-			c.m = make(map[string]*sql.Stmt)
-		}
-		c.m[q] = s
-	}
+	misses int64                // statements prepared
 }
 
 // close closes every cached statement.

@@ -65,7 +65,8 @@ type Options struct {
 type Index struct {
 	path   string
 	opt    Options
-	writer *sql.DB   // one connection, used by the committer only
+	db     *sql.DB   // the writer's pool, of one connection
+	writer *sql.Conn // that connection, held for the committer's use only
 	stmts  stmtCache // the writer's prepared statements, the committer's own
 	reader *sql.DB   // read-only pool
 	reads  readStmts // the reader's prepared statements
@@ -149,8 +150,19 @@ func Open(ctx context.Context, path string, opt Options) (*Index, error) {
 		return nil, err
 	}
 	optimize(ctx, w)
+	// The committer runs its batches on the one connection, held, with
+	// BEGIN and COMMIT of its own rather than database/sql's transactions:
+	// those start a goroutine per transaction and per query in it (to
+	// watch for a cancelled context the committer never cancels), three
+	// goroutines and their wake-ups per store.
+	wc, err := w.Conn(ctx)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("index: open %s: %w", path, err)
+	}
 	r, err := sql.Open("sqlite", dsn(path, opt, false))
 	if err != nil {
+		wc.Close()
 		w.Close()
 		return nil, fmt.Errorf("index: open %s: %w", path, err)
 	}
@@ -158,6 +170,7 @@ func Open(ctx context.Context, path string, opt Options) (*Index, error) {
 	r.SetMaxIdleConns(opt.Readers)
 	r.SetConnMaxLifetime(readerLifetime)
 	if err := r.PingContext(ctx); err != nil {
+		wc.Close()
 		w.Close()
 		r.Close()
 		return nil, fmt.Errorf("index: open %s for reading: %w", path, err)
@@ -165,7 +178,8 @@ func Open(ctx context.Context, path string, opt Options) (*Index, error) {
 	ix := &Index{
 		path:          path,
 		opt:           opt,
-		writer:        w,
+		db:            w,
+		writer:        wc,
 		reader:        r,
 		reads:         readStmts{db: r},
 		optimizeAfter: optimizeFirst,
@@ -192,7 +206,7 @@ func (ix *Index) Close() error {
 	ix.closeMu.Unlock()
 	<-ix.done
 	ix.reads.close()
-	return errors.Join(ix.reader.Close(), ix.writer.Close())
+	return errors.Join(ix.reader.Close(), ix.writer.Close(), ix.db.Close())
 }
 
 // Path returns the file name the index was opened with.

@@ -33,9 +33,15 @@ const (
 // included (flag 0x10000): tables that were empty at Open get statistics
 // once they have rows. A failure is not an error of the index: queries
 // still work, perhaps with worse plans.
-func optimize(ctx context.Context, w *sql.DB) {
+func optimize(ctx context.Context, w execer) {
 	w.ExecContext(ctx, fmt.Sprintf("PRAGMA analysis_limit=%d", analysisLimit))
 	w.ExecContext(ctx, "PRAGMA optimize=0x10002")
+}
+
+// execer is what optimize runs its statements on: the writer's pool at Open,
+// its held connection afterwards.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // readerLifetime bounds how long a reader connection is reused: one in use
