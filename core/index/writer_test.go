@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"errors"
+	"runtime/metrics"
 	"testing"
 
 	"github.com/pacsforge/pacs/core/dicom"
@@ -10,7 +11,7 @@ import (
 
 // TestStatementsPreparedOnce checks that the writer prepares a statement in
 // one batch only: later batches, failed writes and rolled-back savepoints
-// included, bind the cached statements, and Close releases them.
+// included, use the cached statements, and Close releases them.
 func TestStatementsPreparedOnce(t *testing.T) {
 	ctx := context.Background()
 	ix := openTest(t, Options{})
@@ -85,5 +86,37 @@ func TestFailedWriteAloneLeavesNothing(t *testing.T) {
 	}
 	if got := count(t, ix, "instance"); got != 2 {
 		t.Errorf("instances = %d, want 2", got)
+	}
+}
+
+// TestAddStartsNoGoroutine checks that a write starts no goroutine once the
+// writer's statements are prepared: the committer's transactions are its
+// own BEGIN and COMMIT, not database/sql's, which start one per
+// transaction and per query in it.
+func TestAddStartsNoGoroutine(t *testing.T) {
+	ctx := context.Background()
+	ix := openTest(t, Options{})
+	if _, err := ix.Add(ctx, record(smallInstance(t, 1, 1, 1, 1), 1)); err != nil {
+		t.Fatal(err)
+	}
+	created := func() uint64 {
+		s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+		metrics.Read(s)
+		if s[0].Value.Kind() != metrics.KindUint64 {
+			t.Skip("this Go does not count the goroutines it creates")
+		}
+		return s[0].Value.Uint64()
+	}
+	const n = 50
+	before := created()
+	for i := 2; i < 2+n; i++ {
+		if _, err := ix.Add(ctx, record(smallInstance(t, 1, 1, 1, i), i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Other tests' goroutines may be counted too: a loose bound, far
+	// below the 3 per Add of database/sql's transactions.
+	if got := created() - before; got > n/2 {
+		t.Errorf("%d goroutines created by %d Adds, want almost none", got, n)
 	}
 }
