@@ -183,7 +183,12 @@ send() {
 		done
 		for k in "${pids[@]}"; do wait "$k" || rc=$?; done
 	fi
-	((rc == 0)) || { echo "run.sh: storescu failed ($corpus, $par)" >&2; cat "$work"/client*.log | tail -5 >&2; exit 1; }
+	if ((rc != 0)); then
+		echo "run.sh: storescu failed ($corpus, $par), exit status $rc; its logs, then the server's:" >&2
+		tail -n 5 "$work"/client*.log >&2 || true
+		tail -n 20 "$work/server.log" >&2 || true
+		exit 1
+	fi
 }
 
 now() { date +%s.%N; }
