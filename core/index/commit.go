@@ -250,11 +250,11 @@ func (ix *Index) runBatch(batch []*op, bounded bool) (retry, late []*op) {
 		fail(err)
 		return nil, nil
 	}
-	if _, err := ix.writer.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	w := &writeTx{ctx: ctx, ix: ix}
+	if err := w.begin(); err != nil {
 		fail(fmt.Errorf("index: begin batch: %w", err))
 		return nil, nil
 	}
-	w := &writeTx{ctx: ctx, ix: ix}
 	// A batch of one write needs no savepoint: if the write fails, the
 	// transaction is rolled back instead, which leaves the same database.
 	alone := len(batch) == 1
@@ -416,6 +416,18 @@ func (ix *Index) SyncLog() error {
 type writeTx struct {
 	ctx context.Context
 	ix  *Index
+}
+
+// begin starts the batch's transaction. A transaction left open on the
+// connection (a ROLLBACK that failed) is rolled back first, so that one
+// failure does not make every later batch fail.
+func (w *writeTx) begin() error {
+	if _, err := w.ix.writer.ExecContext(w.ctx, "BEGIN IMMEDIATE"); err == nil {
+		return nil
+	}
+	w.rollback()
+	_, err := w.ix.writer.ExecContext(w.ctx, "BEGIN IMMEDIATE")
+	return err
 }
 
 // rollback ends the batch's transaction without its changes. An error is

@@ -120,3 +120,23 @@ func TestAddStartsNoGoroutine(t *testing.T) {
 		t.Errorf("%d goroutines created by %d Adds, want almost none", got, n)
 	}
 }
+
+// TestTransactionLeftOpen checks that a transaction left open on the
+// writer's connection (as a ROLLBACK that failed would leave it) does not
+// make the writes after it fail.
+func TestTransactionLeftOpen(t *testing.T) {
+	ctx := context.Background()
+	ix := openTest(t, Options{})
+	if _, err := ix.Add(ctx, record(smallInstance(t, 1, 1, 1, 1), 1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.writer.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.Add(ctx, record(smallInstance(t, 1, 1, 1, 2), 2)); err != nil {
+		t.Fatalf("Add() after a transaction left open error = %v", err)
+	}
+	if got := count(t, ix, "instance"); got != 2 {
+		t.Errorf("instances = %d, want 2", got)
+	}
+}
