@@ -18,7 +18,7 @@
 #             index in SQLite), on loopback ports of its own
 #   pacs      pacs serve (built from this tree) with a temp data directory:
 #             files synced with their intent journal entry before the
-#             answer (objects of at most 16 KiB written into the synced entry
+#             answer, then dropped from the page cache (objects of at most 16 KiB written into the synced entry
 #             instead, the file system synced within 100 ms); rows committed
 #             without a log sync (the entry is their durable record until
 #             the index log is synced, within 100 ms)
@@ -29,7 +29,10 @@
 # also given paired: the median over rounds of each round's own ratio, which
 # load that changes between rounds disturbs less. Peak memory is VmHWM from
 # /proc/PID/status just before the server is stopped (for storescp --fork,
-# the parent process only).
+# the parent process only). Server CPU per instance is the user and system
+# time in /proc/PID/stat at the same moment, the children it has waited
+# for included (storescp --fork's), over the instances stored; the median
+# over rounds is reported.
 # C-FIND: the find corpus is loaded into a fresh Orthanc and pacs serve, then
 # one study-level query (PatientName SMITH* and a StudyDate range) is timed
 # $FINDS times (default 20) on each, alternating: findscu's wall time (one
@@ -153,10 +156,12 @@ start() {
 	wait_port "$dport" "$server_pid" "$work/server.log"
 }
 
-# stop: sets m to the server's peak RSS in MiB, stops it and waits until it
-# is gone.
+# stop: sets m to the server's peak RSS in MiB and cpu to the CPU time it
+# has used, in seconds (its own, and its children's that it has waited for:
+# storescp --fork's), stops it and waits until it is gone.
 stop() {
 	m=$(($(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status") / 1024))
+	cpu=$(awk -v hz="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); print ($12 + $13 + $14 + $15) / hz}' "/proc/$server_pid/stat")
 	kill -TERM "$server_pid"
 	wait "$server_pid" 2>/dev/null || true
 	server_pid=
@@ -195,7 +200,7 @@ now() { date +%s.%N; }
 
 declare -A best mem
 raw=$OUT/raw.tsv
-printf 'round\tserver\tcorpus\tassociations\tseconds\tinstances_per_s\tvmhwm_mib\n' >"$raw"
+printf 'round\tserver\tcorpus\tassociations\tseconds\tinstances_per_s\tvmhwm_mib\tcpu_ms_per_instance\n' >"$raw"
 echo "ingest bench: ${count[ct]} CT slices ($((bytes[ct] / 1048576)) MiB), ${count[tiny]} tiny objects, $ROUNDS rounds, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for r in $(seq "$ROUNDS"); do
 	for c in $CASES; do
@@ -209,7 +214,8 @@ for r in $(seq "$ROUNDS"); do
 			n=$(stored "$s")
 			stop
 			[[ $n == "${count[$corpus]}" ]] || { echo "run.sh: $s holds $n objects after $c, want ${count[$corpus]}" >&2; tail -20 "$work/server.log" >&2; exit 1; }
-			printf '%d\t%s\t%s\t%d\t%.3f\t%.1f\t%d\n' "$r" "$s" "$corpus" "$par" "$secs" "$(echo "$n / $secs" | bc -l)" "$m" | tee -a "$raw" >&2
+			printf '%d\t%s\t%s\t%d\t%.3f\t%.1f\t%d\t%.2f\n' "$r" "$s" "$corpus" "$par" "$secs" "$(echo "$n / $secs" | bc -l)" "$m" \
+				"$(echo "$cpu * 1000 / $n" | bc -l)" | tee -a "$raw" >&2
 			k="$s $c"
 			if [[ -z ${best[$k]:-} ]] || (($(echo "$secs < ${best[$k]}" | bc -l))); then best[$k]=$secs; fi
 			if [[ -z ${mem[$k]:-} ]] || ((m > mem[$k])); then mem[$k]=$m; fi
@@ -296,6 +302,17 @@ paired() {
 		done
 		ratio() { [[ -n ${best["$1 $c"]:-} && -n ${best["pacs $c"]:-} ]] && printf '%8.2fx' "$(echo "${best["$1 $c"]} / ${best["pacs $c"]}" | bc -l)" || printf '%9s' -; }
 		echo "$line | $(ratio storescp) $(ratio orthanc) | $(paired storescp) $(paired orthanc)"
+	done
+	echo
+	echo "server CPU per instance (ms), the median over rounds (storescp --fork: the children it has reaped):"
+	for c in $CASES; do
+		corpus=${c%:*} par=${c#*:}
+		line=$(printf '%-6s %5s' "$corpus" "$par")
+		for s in $SERVERS; do
+			line+=$(awk -F'\t' -v c="$corpus" -v p="$par" -v s="$s" '$2 == s && $3 == c && $4 == p {print $8}' "$raw" | sort -g |
+				awk -v s="$s" '{a[NR] = $1} END {if (NR) printf " | %s %.2f", s, a[int((NR + 1) / 2)]}')
+		done
+		echo "$line"
 	done
 	if [[ " $SERVERS " == *" base "* ]]; then
 		echo
