@@ -15,7 +15,8 @@ import (
 // in the page cache, and still reads back whole.
 func TestDropCached(t *testing.T) {
 	ctx := context.Background()
-	root := t.TempDir()
+	b := testFS(t)
+	root := b.Root()
 	var st unix.Statfs_t
 	if err := unix.Statfs(root, &st); err != nil {
 		t.Fatal(err)
@@ -23,19 +24,9 @@ func TestDropCached(t *testing.T) {
 	if st.Type == unix.TMPFS_MAGIC {
 		t.Skip("the test directory is on tmpfs, whose pages are the files themselves")
 	}
-	b, err := NewFS("hot", root)
-	if err != nil {
-		t.Fatal(err)
-	}
 	data := bytes.Repeat([]byte("0123456789abcdef"), 64<<10) // 1 MiB
 
-	f, err := b.Stage()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Write(data); err != nil {
-		t.Fatal(err)
-	}
+	f := staged(t, b, string(data))
 	if err := b.PlaceFile(ctx, f, "1.2/1.2.3/placed.dcm", false); err != nil {
 		t.Fatal(err)
 	}

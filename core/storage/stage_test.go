@@ -10,22 +10,36 @@ import (
 	"testing"
 )
 
+// testFS returns a filesystem backend over a new temporary root.
+func testFS(t *testing.T) *FS {
+	t.Helper()
+	b, err := NewFS("hot", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// staged returns a new staged file of b holding content, still open.
+func staged(t *testing.T, b *FS, content string) *os.File {
+	t.Helper()
+	f, err := b.Stage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(content); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // TestStage: a staged file committed under a key is the object, listings
 // never show staged files, a file outside the root is refused, and
 // ClearStaged removes what is left.
 func TestStage(t *testing.T) {
 	ctx := context.Background()
-	b, err := NewFS("hot", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := b.Stage()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.WriteString("object bytes"); err != nil {
-		t.Fatal(err)
-	}
+	b := testFS(t)
+	f := staged(t, b, "object bytes")
 	f.Close()
 	left, err := b.Stage()
 	if err != nil {
@@ -73,23 +87,9 @@ func TestStage(t *testing.T) {
 // was, and so is the staged file; a free key is placed, then synced.
 func TestPlaceFileNoReplace(t *testing.T) {
 	ctx := context.Background()
-	b, err := NewFS("hot", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	stage := func(content string) *os.File {
-		t.Helper()
-		f, err := b.Stage()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.WriteString(content); err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
+	b := testFS(t)
 	const key = "1.2/1.2.3/1.2.3.4.dcm"
-	first := stage("first")
+	first := staged(t, b, "first")
 	if err := b.PlaceFile(ctx, first, key, false); err != nil {
 		first.Close()
 		if errors.Is(err, errors.ErrUnsupported) {
@@ -100,8 +100,8 @@ func TestPlaceFileNoReplace(t *testing.T) {
 	if err := b.SyncPlaced(first, key, nil); err != nil {
 		t.Fatalf("SyncPlaced() error = %v", err)
 	}
-	second := stage("second")
-	err = b.PlaceFile(ctx, second, key, false)
+	second := staged(t, b, "second")
+	err := b.PlaceFile(ctx, second, key, false)
 	if !errors.Is(err, fs.ErrExist) {
 		t.Fatalf("PlaceFile(existing key) error = %v, want fs.ErrExist", err)
 	}
@@ -129,10 +129,7 @@ func TestPlaceFileNoReplace(t *testing.T) {
 // ClosePlaced, which does not sync.
 func TestSyncPlacedAlongside(t *testing.T) {
 	ctx := context.Background()
-	b, err := NewFS("hot", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := testFS(t)
 	errJournal := errors.New("journal not synced")
 	for _, end := range []struct {
 		name string
@@ -147,16 +144,12 @@ func TestSyncPlacedAlongside(t *testing.T) {
 			{"1/2/failed.dcm", errJournal, false},
 		} {
 			key := end.name + "/" + tc.key
-			f, err := b.Stage()
-			if err != nil {
-				t.Fatal(err)
-			}
-			f.WriteString("object")
+			f := staged(t, b, "object")
 			if err := b.PlaceFile(ctx, f, key, true); err != nil {
 				t.Fatal(err)
 			}
 			ran := false
-			err = end.f(f, key, func() error { ran = true; return tc.err })
+			err := end.f(f, key, func() error { ran = true; return tc.err })
 			if !ran || !errors.Is(err, tc.err) {
 				t.Errorf("%s(%s) = %v (alongside ran: %v), want %v", end.name, key, err, ran, tc.err)
 			}

@@ -9,15 +9,8 @@ import (
 // SyncFS, and is there afterwards.
 func TestSyncFS(t *testing.T) {
 	ctx := context.Background()
-	b, err := NewFS("hot", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := b.Stage()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString("object a")
+	b := testFS(t)
+	f := staged(t, b, "object a")
 	if err := b.PlaceFile(ctx, f, "1.2/1.2.3/a.dcm", false); err != nil {
 		t.Fatal(err)
 	}
