@@ -67,6 +67,7 @@ type Association struct {
 	lingerTimeout time.Duration
 	onEnd         func(error)   // called once when the association ends
 	idle          time.Duration // 0: none
+	dimse         time.Duration // 0: none (see ServerOptions.DIMSETimeout)
 
 	callingAE, calledAE string
 	contexts            []PresentationContext
@@ -91,6 +92,9 @@ type Association struct {
 	cur     []PDV // remaining PDVs of the last P-DATA-TF
 	pending []PDV // copied PDVs received while Release read
 	pendN   int
+	// midMessage is set when the last PDV ReadPDV returned was not the
+	// last fragment of its command or data set (under rsem).
+	midMessage bool
 
 	msem  chan struct{} // one message at a time
 	sbufs [2][]byte     // data PDUs being built (under msem)

@@ -23,6 +23,10 @@ type ServerOptions struct {
 	// more is rejected with (2,3,2): transient, service-provider
 	// (presentation related), local limit exceeded (PS3.8 Table 9-21).
 	MaxAssociations int
+	// MaxAssociationsPerAE bounds the concurrent associations of one
+	// calling AE title (0: unlimited). One more is rejected as one over
+	// MaxAssociations is.
+	MaxAssociationsPerAE int
 	// AssociateTimeout is the ARTIM timeout: from the connection to the
 	// A-ASSOCIATE-RQ, and for the peer to close after a final PDU (0:
 	// DefaultAssociateTimeout).
@@ -30,6 +34,11 @@ type ServerOptions struct {
 	// IdleTimeout aborts an association when no PDU arrives, or no PDU can
 	// be sent, for this long (0: none).
 	IdleTimeout time.Duration
+	// DIMSETimeout aborts an association when, in the middle of a message
+	// (after a fragment of a command or data set that was not its last),
+	// the next PDU does not arrive for this long (0: only IdleTimeout
+	// applies). It is the shorter of the two that applies there.
+	DIMSETimeout time.Duration
 	// ReleaseTimeout bounds the wait for the peer to close the connection
 	// after A-RELEASE-RP or A-ABORT (0: AssociateTimeout).
 	ReleaseTimeout time.Duration
@@ -59,6 +68,7 @@ type Server struct {
 	shutdown chan struct{}
 	wg       sync.WaitGroup
 	active   atomic.Int64
+	perAE    map[string]int // associations per calling AE title, when limited
 }
 
 // NewServer returns a server; it starts with Serve or ListenAndServe.
@@ -191,6 +201,7 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	n := s.active.Add(1)
 	defer s.active.Add(-1)
 	a := newAssociation(conn, false, s.log, s.opt.AssociateTimeout, s.opt.IdleTimeout)
+	a.dimse = s.opt.DIMSETimeout
 	if s.opt.ReleaseTimeout > 0 {
 		a.lingerTimeout = s.opt.ReleaseTimeout
 	}
@@ -211,7 +222,23 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	}()
 	a.setState(sta2) // Evt5 in Sta1: AE-5, ARTIM started
 	over := s.opt.MaxAssociations > 0 && n > int64(s.opt.MaxAssociations)
-	if !a.acceptRQ(ctx, &s.opt, over) {
+	var admitted string // the calling AE title counted against its limit
+	defer func() {
+		if admitted != "" {
+			s.leaveAE(admitted)
+		}
+	}()
+	admit := func(ae string) bool {
+		if s.opt.MaxAssociationsPerAE <= 0 {
+			return true
+		}
+		if !s.joinAE(ae) {
+			return false
+		}
+		admitted = ae
+		return true
+	}
+	if !a.acceptRQ(ctx, &s.opt, over, admit) {
 		return
 	}
 	hctx, cancel := context.WithCancelCause(ctx)
@@ -224,6 +251,30 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	}
 	if a.currentState() == sta8 {
 		a.ReleaseResponse()
+	}
+}
+
+// joinAE counts one more association of the calling AE title ae, unless
+// that would exceed MaxAssociationsPerAE.
+func (s *Server) joinAE(ae string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perAE == nil {
+		s.perAE = map[string]int{}
+	}
+	if s.perAE[ae] >= s.opt.MaxAssociationsPerAE {
+		return false
+	}
+	s.perAE[ae]++
+	return true
+}
+
+// leaveAE counts one association of ae less.
+func (s *Server) leaveAE(ae string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perAE[ae]--; s.perAE[ae] <= 0 {
+		delete(s.perAE, ae)
 	}
 }
 
@@ -242,8 +293,11 @@ func defaultHandler(ctx context.Context, a *Association) {
 }
 
 // acceptRQ waits for the A-ASSOCIATE-RQ in Sta2 and answers it (AE-6, then
-// AE-7 or AE-8). It reports whether the association is established.
-func (a *Association) acceptRQ(ctx context.Context, opt *ServerOptions, over bool) bool {
+// AE-7 or AE-8). over rejects it as over the association limit; so does
+// admit, given the calling AE title, when it returns false (it counts the
+// association against that AE's limit otherwise). It reports whether the
+// association is established.
+func (a *Association) acceptRQ(ctx context.Context, opt *ServerOptions, over bool, admit func(callingAE string) bool) bool {
 	p, ev, cause := a.receive(ctx)
 	if lookup(ev, sta2) != ae6 {
 		_, err := a.dispatch(ev, p, cause)
@@ -257,9 +311,12 @@ func (a *Association) acceptRQ(ctx context.Context, opt *ServerOptions, over boo
 	a.log = a.log.With("calling_ae", rq.CallingAE, "called_ae", rq.CalledAE)
 	a.setState(sta3) // AE-6: ARTIM stopped, A-ASSOCIATE indication
 	var n negotiation
-	if over {
+	switch {
+	case over:
 		n = reject(RejectTransient, RejectSourceProviderPresentation, RejectLocalLimitExceeded, errors.New("association limit reached"))
-	} else {
+	case admit != nil && !admit(rq.CallingAE):
+		n = reject(RejectTransient, RejectSourceProviderPresentation, RejectLocalLimitExceeded, errors.New("association limit of the calling AE title reached"))
+	default:
 		n = opt.Policy.negotiate(ctx, rq, a.RemoteAddr(), opt.ImplementationClassUID, opt.ImplementationVersionName)
 	}
 	if n.rj != nil { // Evt8: AE-8

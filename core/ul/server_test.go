@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"reflect"
 	"runtime"
@@ -479,5 +480,96 @@ func TestStateTable(t *testing.T) {
 	}
 	if lookup(evt15, sta4) != aa2 || lookup(evt18, sta13) != aa2 || lookup(evt17, sta13) != ar5 {
 		t.Error("abort and ARTIM transitions wrong")
+	}
+}
+
+func TestMaxAssociationsPerAE(t *testing.T) {
+	hold := make(chan struct{})
+	s, addr := startServer(t, ServerOptions{Policy: testPolicy(), MaxAssociations: 4, MaxAssociationsPerAE: 1,
+		Handler: func(ctx context.Context, a *Association) {
+			<-hold
+			echoHandler(ctx, a)
+		}})
+	from := func(ae string) DialOptions {
+		o := dialOpts()
+		o.CallingAE = ae
+		return o
+	}
+	a := mustDial(t, addr, from("MODALITY1"))
+	_, err := Dial(context.Background(), "tcp", addr, from("MODALITY1"))
+	var rj *RejectError
+	if !errors.As(err, &rj) || *rj != (RejectError{Result: 2, Source: 3, Reason: 2}) {
+		t.Fatalf("second Dial() from the same AE = %v, want rejection (2,3,2)", err)
+	}
+	b := mustDial(t, addr, from("MODALITY2")) // another AE title has its own limit
+	close(hold)
+	for _, x := range []*Association{a, b} {
+		if err := x.Release(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitIdle(t, s)
+	c := mustDial(t, addr, from("MODALITY1")) // room again
+	c.Release(context.Background())
+}
+
+// stallReader returns its data, then blocks until release is closed.
+type stallReader struct {
+	data    io.Reader
+	release chan struct{}
+}
+
+func (r *stallReader) Read(p []byte) (int, error) {
+	n, err := r.data.Read(p)
+	if err == io.EOF {
+		<-r.release
+	}
+	return n, err
+}
+
+func TestDIMSETimeout(t *testing.T) {
+	const dimse = 100 * time.Millisecond
+	ended := make(chan error, 1)
+	_, addr := startServer(t, ServerOptions{Policy: testPolicy(), IdleTimeout: time.Hour, DIMSETimeout: dimse,
+		Handler: func(ctx context.Context, a *Association) {
+			for {
+				_, cmd, data, err := readMessage(ctx, a)
+				if err != nil {
+					ended <- err
+					return
+				}
+				if err := a.SendMessage(ctx, 1, cmd, bytes.NewReader(data)); err != nil {
+					ended <- err
+					return
+				}
+			}
+		}})
+	a := mustDial(t, addr, dialOpts())
+	// Between messages only the idle timeout applies: a pause of several
+	// DIMSE timeouts ends nothing.
+	if err := a.SendMessage(context.Background(), 1, []byte("command"), bytes.NewReader([]byte("data"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := readMessage(context.Background(), a); err != nil {
+		t.Fatalf("reply: %v", err)
+	}
+	time.Sleep(3 * dimse)
+	select {
+	case err := <-ended:
+		t.Fatalf("association ended between messages: %v", err)
+	default:
+	}
+	// A data set that stops arriving in the middle is aborted once the
+	// DIMSE timeout has passed, long before the idle timeout.
+	stall := &stallReader{data: bytes.NewReader(make([]byte, 3*DefaultMaxPDULength)), release: make(chan struct{})}
+	defer close(stall.release)
+	go a.SendMessage(context.Background(), 1, []byte("command"), stall)
+	select {
+	case err := <-ended:
+		if !errors.Is(err, ErrTimeout) {
+			t.Fatalf("handler's read = %v, want ErrTimeout", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("a stalled data set was not timed out")
 	}
 }

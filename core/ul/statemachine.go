@@ -168,14 +168,19 @@ const (
 
 // receive reads one PDU in the current state and maps the outcome to an
 // event. Timeouts in Sta2, Sta5 and Sta13 are the ARTIM timer (Evt18); in
-// the other states the idle timeout, reported as cause.
+// the other states the idle timeout, or in the middle of a message the
+// DIMSE timeout if shorter, reported as cause.
 func (a *Association) receive(ctx context.Context) (PDU, event, error) {
 	st := a.currentState()
+	wait := a.idle
+	if a.midMessage && a.dimse > 0 && (wait <= 0 || a.dimse < wait) {
+		wait = a.dimse
+	}
 	switch {
 	case st == sta2 || st == sta5 || st == sta13:
 		a.conn.SetReadDeadline(time.Now().Add(a.artim))
-	case a.idle > 0:
-		a.conn.SetReadDeadline(time.Now().Add(a.idle))
+	case wait > 0:
+		a.conn.SetReadDeadline(time.Now().Add(wait))
 	default:
 		a.conn.SetReadDeadline(time.Time{})
 	}

@@ -31,11 +31,13 @@ func (a *Association) ReadPDV(ctx context.Context) (PDV, error) {
 			v := a.pending[0]
 			a.pending = a.pending[1:]
 			a.pendN -= len(v.Data)
+			a.midMessage = !v.Last
 			return v, nil
 		}
 		if len(a.cur) > 0 {
 			v := a.cur[0]
 			a.cur = a.cur[1:]
+			a.midMessage = !v.Last
 			return v, nil
 		}
 		switch a.currentState() {
