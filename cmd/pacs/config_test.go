@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pacsforge/pacs/core/config"
 )
@@ -198,5 +199,36 @@ storage "cold" {
 		if code, out, errOut := runCmd(t, runConfig, "validate", path); code != 0 || !strings.Contains(out, ": valid") {
 			t.Errorf("pacs config validate %s: exit %d\n%s%s", ex, code, out, errOut)
 		}
+	}
+}
+
+// TestServeOptionsFromConfig: the association limits, timeouts and remotes
+// of a file reach the server's options.
+func TestServeOptionsFromConfig(t *testing.T) {
+	c, diags := config.Parse([]byte(`dicom {
+  max_associations        = 10
+  max_associations_per_ae = 2
+  idle_timeout            = "2m"
+  dimse_timeout           = "15s"
+}
+remote "SECURE" {
+  host = "pacs.example.org"
+  port = 2762
+  tls  = true
+}
+remote "PLAIN" {
+  host = "10.0.0.5"
+}
+`), "site.hcl")
+	if diags.HasErrors() {
+		t.Fatalf("Parse() diagnostics: %v", diags)
+	}
+	o := serveOptionsFrom(c.DICOM)
+	if o.maxAssociations != 10 || o.maxAssocPerAE != 2 || o.timeouts.Idle != 2*time.Minute || o.timeouts.DIMSE != 15*time.Second {
+		t.Errorf("serve options %+v, want the file's limits and timeouts", o)
+	}
+	rs := remotesFrom(c)
+	if len(rs) != 2 || rs[0].TLS == nil || rs[0].TLS.ServerName != "pacs.example.org" || rs[0].TLS.InsecureSkipVerify || rs[1].TLS != nil {
+		t.Errorf("remotes %+v, want TLS verified for pacs.example.org on SECURE only", rs)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -44,6 +45,7 @@ type serveOptions struct {
 	// accepted.
 	acceptedCallingAEs []string
 	maxAssociations    int
+	maxAssocPerAE      int
 	maxPDULength       uint32
 	asyncOps           int
 	timeouts           config.Timeouts
@@ -68,6 +70,7 @@ func serveOptionsFrom(d *config.DICOM) serveOptions {
 		strictAE:           d.StrictCalledAE,
 		acceptedCallingAEs: d.AcceptedCallingAEs,
 		maxAssociations:    d.MaxAssociations,
+		maxAssocPerAE:      d.MaxAssociationsPerAE,
 		maxPDULength:       d.MaxPDU(),
 		asyncOps:           d.AsyncOps,
 		timeouts:           d.Timeouts(),
@@ -81,7 +84,13 @@ func serveOptionsFrom(d *config.DICOM) serveOptions {
 func remotesFrom(cfg *config.Config) []services.Remote {
 	var rs []services.Remote
 	for _, r := range cfg.Remotes {
-		rs = append(rs, services.Remote{AETitle: r.AETitle, Host: r.Host, Port: r.Port})
+		rm := services.Remote{AETitle: r.AETitle, Host: r.Host, Port: r.Port}
+		if r.TLS {
+			// The peer's certificate is verified against the system's
+			// trusted CAs (SSL_CERT_FILE and SSL_CERT_DIR name others).
+			rm.TLS = &tls.Config{ServerName: r.Host, MinVersion: tls.VersionTLS12}
+		}
+		rs = append(rs, rm)
 	}
 	return rs
 }
@@ -138,6 +147,14 @@ func runServe(args []string) int {
 		}()
 	}
 	log.Info("configuration", "file", f.configPath, "data_dir", cfg.DataDir)
+	if len(cfg.Storage) > 1 {
+		var later []string
+		for _, s := range cfg.Storage[1:] {
+			later = append(later, s.Name)
+		}
+		log.Warn("storage tiers after the first are not used: migration between tiers is not implemented in this version, and every instance is stored in and served from the first tier",
+			"first", cfg.Storage[0].Name, "unused", strings.Join(later, ", "))
+	}
 	arc, err := openArchive(ctx, cfg, log)
 	if err != nil {
 		log.Error("cannot open the archive", "error", err)
@@ -286,6 +303,7 @@ func newLogger(l *config.Log) hclog.Logger {
 // DIMSE services. The archive's services are registered here as they come.
 func newDICOMServer(o serveOptions, log hclog.Logger) *ul.Server {
 	mux := dimse.NewMux(log.Named("dimse"))
+	mux.SetResponseTimeout(o.timeouts.DIMSE)
 	// C-ECHO is answered by the Mux itself (Verification, PS3.4 Annex A).
 	policy := ul.Policy{
 		AETitle:        o.aeTitle,
@@ -304,6 +322,7 @@ func newDICOMServer(o serveOptions, log hclog.Logger) *ul.Server {
 			StoreSyntaxes:  o.syntaxes,
 			Remotes:        o.remotes,
 			MaxFindResults: o.maxFindResults,
+			DIMSETimeout:   o.timeouts.DIMSE,
 			Logger:         log,
 		})
 	}
@@ -315,12 +334,14 @@ func newDICOMServer(o serveOptions, log hclog.Logger) *ul.Server {
 		policy.AllowCallingAE = func(ae string, _ net.Addr) bool { return accepted[strings.TrimSpace(ae)] }
 	}
 	return ul.NewServer(ul.ServerOptions{
-		Policy:           policy,
-		MaxAssociations:  o.maxAssociations,
-		AssociateTimeout: o.timeouts.Association,
-		IdleTimeout:      o.timeouts.Idle,
-		ReleaseTimeout:   o.timeouts.Release,
-		Logger:           log,
+		Policy:               policy,
+		MaxAssociations:      o.maxAssociations,
+		MaxAssociationsPerAE: o.maxAssocPerAE,
+		AssociateTimeout:     o.timeouts.Association,
+		IdleTimeout:          o.timeouts.Idle,
+		DIMSETimeout:         o.timeouts.DIMSE,
+		ReleaseTimeout:       o.timeouts.Release,
+		Logger:               log,
 		Handler: func(ctx context.Context, a *ul.Association) {
 			_ = dimse.Serve(ctx, a, mux)
 		},
@@ -332,7 +353,7 @@ func newDICOMServer(o serveOptions, log hclog.Logger) *ul.Server {
 func serveDICOM(ctx context.Context, ln net.Listener, o serveOptions, log hclog.Logger) error {
 	srv := newDICOMServer(o, log)
 	log.Info("DICOM server listening", "ae_title", o.aeTitle, "addr", ln.Addr().String(), "strict_ae", o.strictAE,
-		"max_associations", o.maxAssociations, "async_ops", o.asyncOps)
+		"max_associations", o.maxAssociations, "max_associations_per_ae", o.maxAssocPerAE, "async_ops", o.asyncOps)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(context.Background(), ln) }()
 	select {

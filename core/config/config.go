@@ -80,8 +80,10 @@ type DICOM struct {
 	// IdleTimeout aborts an association on which no PDU arrives for this
 	// long ("0s": never). Default "5m".
 	IdleTimeout string `hcl:"idle_timeout,optional"`
-	// DIMSETimeout bounds the wait for the next message of an operation in
-	// progress, on either side ("0s": none). Default "60s".
+	// DIMSETimeout bounds the wait for the next fragment of a message that
+	// has begun arriving, and for the response to each C-STORE this archive
+	// sends (C-MOVE and C-GET sub-operations); either then aborts the
+	// association ("0s": none). Default "60s".
 	DIMSETimeout string `hcl:"dimse_timeout,optional"`
 	// ReleaseTimeout bounds the wait for the peer to close the connection
 	// after a release or an abort. Default "30s".
@@ -180,7 +182,10 @@ type Remote struct {
 	Host string `hcl:"host"`
 	// Port is the peer's TCP port, 1-65535. Default 104.
 	Port int `hcl:"port,optional"`
-	// TLS connects with TLS (DICOM over TLS, PS3.15 B.1). Default false.
+	// TLS connects with TLS (DICOM over TLS, PS3.15 B.1), verifying the
+	// peer's certificate for Host against the system's trusted CAs (the
+	// SSL_CERT_FILE and SSL_CERT_DIR environment variables name others).
+	// Default false.
 	TLS bool `hcl:"tls,optional"`
 
 	AETitleRange hcl.Range `hcl:"ae_title,label_range"`

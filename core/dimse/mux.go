@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -92,7 +94,17 @@ type Mux struct {
 	mu       sync.RWMutex
 	handlers map[muxKey]any
 	commands map[CommandField]bool
+	// respTimeout is the DIMSE timeout of the requests an operation
+	// invokes on its own association (see SetResponseTimeout).
+	respTimeout atomic.Int64
 }
+
+// SetResponseTimeout bounds each wait for the response to a request that an
+// operation invokes on the association it serves (the C-STORE
+// sub-operations of a C-GET): when none arrives in time, the association is
+// aborted. 0, the default, waits as long as the association lives. It
+// applies to the associations served from then on.
+func (m *Mux) SetResponseTimeout(d time.Duration) { m.respTimeout.Store(int64(max(d, 0))) }
 
 // NewMux returns a Mux logging to log (nil: nowhere).
 func NewMux(log hclog.Logger) *Mux {

@@ -2,6 +2,7 @@ package dimse
 
 import (
 	"context"
+	"time"
 
 	"github.com/pacsforge/pacs/core/ul"
 )
@@ -25,5 +26,7 @@ func serve(ctx context.Context, c conn, mux *Mux) error {
 		mux = NewMux(nil)
 	}
 	log := mux.log.With("assoc", c.ID(), "calling_ae", c.CallingAE(), "peer", c.RemoteAddr())
-	return newEngine(ctx, c, mux, log, false).run()
+	e := newEngine(ctx, c, mux, log, false)
+	e.respTimeout = time.Duration(mux.respTimeout.Load())
+	return e.run()
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pacsforge/pacs/core/dicom"
@@ -23,8 +24,6 @@ const (
 	MoveConnectTimeout = 10 * time.Second
 	// MoveAssociateTimeout bounds the association negotiation.
 	MoveAssociateTimeout = 30 * time.Second
-	// MoveStoreTimeout bounds the wait for each C-STORE response.
-	MoveStoreTimeout = 2 * time.Minute
 	// maxMoveContexts is the most presentation contexts one association
 	// can propose (odd IDs 1 to 255).
 	maxMoveContexts = 128
@@ -64,6 +63,7 @@ func (r *retriever) moveHandler(root index.Root) dimse.MoveHandler {
 		a, err := ul.Dial(ctx, "tcp", addr, ul.DialOptions{
 			CallingAE: r.o.AETitle, CalledAE: dest.AETitle, Contexts: moveContexts(locs),
 			ConnectTimeout: MoveConnectTimeout, AssociateTimeout: MoveAssociateTimeout, Logger: r.o.Logger.Named("move"),
+			TLS: dest.TLS,
 		})
 		if err != nil {
 			log.Warn("cannot open an association to the move destination", "destination", dest.AETitle, "peer", addr, "error", err)
@@ -78,12 +78,26 @@ func (r *retriever) moveHandler(root index.Root) dimse.MoveHandler {
 			}
 			return dimse.Status{Code: dimse.CodeOutOfResourcesSubOps, ErrorComment: comment}, n
 		}
-		c := dimse.NewClient(a, dimse.ClientOptions{Logger: r.o.Logger.Named("move"), ResponseTimeout: MoveStoreTimeout})
-		defer c.Close()
+		c := dimse.NewClient(a, dimse.ClientOptions{Logger: r.o.Logger.Named("move"), ResponseTimeout: r.o.DIMSETimeout})
+		var silent atomic.Bool // the destination did not answer in time
+		defer func() {
+			if silent.Load() {
+				// The association was aborted; the wait for the
+				// destination to close its end, up to the ARTIM timeout,
+				// need not hold the final response back.
+				go c.Close()
+				return
+			}
+			c.Close()
+		}()
 		contexts := a.Contexts()
 		opt := dimse.StoreOptions{MoveOriginatorAETitle: op.CallingAE, MoveOriginatorMessageID: op.MessageID}
 		store := func(ctx context.Context, sopClass, sopInstance, ts string, data io.Reader) (dimse.Status, error) {
-			return c.Store(ctx, sopClass, sopInstance, ts, data, opt)
+			st, err := c.Store(ctx, sopClass, sopInstance, ts, data, opt)
+			if errors.Is(err, dimse.ErrResponseTimeout) {
+				silent.Store(true)
+			}
+			return st, err
 		}
 		return r.run(ctx, w, locs, func(ctx context.Context, loc index.Location) dimse.Status {
 			select {

@@ -84,8 +84,9 @@ type qrServer struct {
 }
 
 // startQR builds an archive holding testInstances and serves it with
-// Register, with remotes as C-MOVE destinations.
-func startQR(t *testing.T, remotes []Remote) *qrServer {
+// Register, with remotes as C-MOVE destinations and the options set by
+// each of opts.
+func startQR(t *testing.T, remotes []Remote, opts ...func(*Options)) *qrServer {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -117,7 +118,11 @@ func startQR(t *testing.T, remotes []Remote) *qrServer {
 	}
 	mux := dimse.NewMux(nil)
 	policy := ul.Policy{AETitle: "FORGE"}
-	Register(mux, &policy, Options{AETitle: "FORGE", Archive: arc, Index: ix, Storage: st, Remotes: remotes})
+	o := Options{AETitle: "FORGE", Archive: arc, Index: ix, Storage: st, Remotes: remotes}
+	for _, set := range opts {
+		set(&o)
+	}
+	Register(mux, &policy, o)
 	s.addr = serve(t, policy, mux)
 	return s
 }
@@ -394,6 +399,24 @@ func TestMove(t *testing.T) {
 			t.Errorf("final identifier %v, want both instances listed", final)
 		}
 	})
+}
+
+// TestMoveDIMSETimeout: a destination that does not answer a C-STORE within
+// the DIMSE timeout loses its association, and the sub-operations fail.
+func TestMoveDIMSETimeout(t *testing.T) {
+	dest := newSink()
+	port := startDestination(t, dest, uid.ExplicitVRLittleEndian, uid.ImplicitVRLittleEndian, uid.JPEGBaseline8Bit)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	dest.before = func(int) { <-release }
+	s := startQR(t, []Remote{{AETitle: "SILENT", Host: "127.0.0.1", Port: port}},
+		func(o *Options) { o.DIMSETimeout = 100 * time.Millisecond })
+	c := dial(t, s.addr, dimse.ClientOptions{})
+	st, n, _ := moveFinal(t, c, uid.StudyRootQueryRetrieveInformationModelMove, "SILENT",
+		identifier(t, "STUDY", map[dicom.Tag][]string{dicom.StudyInstanceUID: {"1.9.2"}}))
+	if n.Completed != 0 || n.Failed != 2 || st.Code != dimse.CodeOutOfResourcesSubOps {
+		t.Errorf("final %v %+v, want A702 with 2 failed", st, n)
+	}
 }
 
 // TestMoveAllFailed: a destination refusing everything gives A702.

@@ -1,7 +1,9 @@
 package services
 
 import (
+	"crypto/tls"
 	"slices"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -19,6 +21,9 @@ type Remote struct {
 	AETitle string
 	Host    string
 	Port    int
+	// TLS, when not nil, is the configuration of DICOM over TLS (PS3.15
+	// B.1) to the peer; nil connects in the clear.
+	TLS *tls.Config
 }
 
 // Options configure the services of an archive. Archive, Index and Storage
@@ -45,6 +50,9 @@ type Options struct {
 	Remotes []Remote
 	// MaxFindResults bounds the matches of one C-FIND (0: unlimited).
 	MaxFindResults int
+	// DIMSETimeout bounds each wait for a C-STORE response from a C-MOVE
+	// destination (0: as long as the association lives).
+	DIMSETimeout time.Duration
 	// Logger receives the services' log; nil logs nowhere.
 	Logger hclog.Logger
 }

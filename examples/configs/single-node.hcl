@@ -29,7 +29,7 @@ dicom {
 
   association_timeout = "30s" # connection to A-ASSOCIATE-RQ (ARTIM)
   idle_timeout        = "5m"  # no PDU for this long aborts ("0s": never)
-  dimse_timeout       = "60s" # wait for the next message of an operation ("0s": none)
+  dimse_timeout       = "60s" # wait for the rest of a message, or a C-STORE response ("0s": none)
   release_timeout     = "30s" # wait for the peer to close after a release
 
   strict_called_ae     = false # reject a called AE title other than ae_title
@@ -49,7 +49,7 @@ dicom {
 }
 
 http {
-  listen = "127.0.0.1:8042" # REST, DICOMweb, /health, /metrics
+  listen = "127.0.0.1:8042" # REST, DICOMweb, /health
 }
 
 # Storage tiers, in order: new instances go to the first; a later tier
@@ -66,5 +66,5 @@ storage "hot" {
 remote "ARCHIVE" {
   host = "10.0.0.5"
   port = 104   # default 104
-  tls  = false # DICOM over TLS
+  tls  = false # DICOM over TLS, the certificate checked against the system CAs
 }

@@ -26,7 +26,9 @@ storage "hot" {
 
 storage "warm" {
   backend = "s3"
-  after   = "30d" # instances older than this move here from "hot"
+  after   = "30d" # instances older than this are to move here from "hot"
+  # (migration between tiers is not implemented yet: pacs serve warns, and
+  # stores and serves every instance from the first tier)
   config {
     bucket   = "pacs-warm"
     endpoint = env("S3_ENDPOINT")
