@@ -322,6 +322,45 @@ func TestGetSubOperations(t *testing.T) {
 	h.close(t)
 }
 
+// TestGetResponseTimeout: a C-STORE sub-operation the requestor does not
+// answer within the Mux's response timeout fails, and the association is
+// aborted.
+func TestGetResponseTimeout(t *testing.T) {
+	mux := NewMux(nil)
+	mux.SetResponseTimeout(100 * time.Millisecond)
+	storeErr := make(chan error, 1)
+	mux.HandleCGet(AnySOPClass, func(ctx context.Context, op *Op, rq *CGetRequest, id *dicom.Dataset, w *SubOpWriter) (Status, SubOperations) {
+		_, err := w.Store(ctx, uid.CTImageStorage, "1.2.3", uid.ExplicitVRLittleEndian, bytes.NewReader(make([]byte, 100)))
+		storeErr <- err
+		return StatusSuccess, SubOperations{Failed: 1}
+	})
+	release := make(chan struct{})
+	cmux := NewMux(nil)
+	cmux.HandleCStore(uid.CTImageStorage, func(ctx context.Context, op *Op, rq *CStoreRequest, data io.Reader) Status {
+		select { // never answers in time
+		case <-release:
+		case <-ctx.Done():
+		}
+		return StatusSuccess
+	})
+	h := start(t, 1, 1, mux, cmux)
+	defer close(release)
+	go h.client.Get(context.Background(), uid.StudyRootQueryRetrieveInformationModelGet, dicom.NewDataset(0), nil)
+	select {
+	case err := <-storeErr:
+		if !errors.Is(err, ErrResponseTimeout) {
+			t.Fatalf("sub-operation's Store() = %v, want ErrResponseTimeout", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("an unanswered sub-operation did not time out")
+	}
+	select {
+	case <-h.serveErr:
+	case <-time.After(time.Minute):
+		t.Fatal("the association goes on after a sub-operation timed out")
+	}
+}
+
 func TestMoveAndN(t *testing.T) {
 	mux := NewMux(nil)
 	mux.HandleCMove(AnySOPClass, func(ctx context.Context, op *Op, rq *CMoveRequest, id *dicom.Dataset, w *SubOpWriter) (Status, SubOperations) {
