@@ -38,3 +38,35 @@ func TestRegisterSOPClasses(t *testing.T) {
 		}
 	}
 }
+
+// TestStorageLists: configured SOP class and transfer syntax lists decide
+// what a storage SCU can negotiate.
+func TestStorageLists(t *testing.T) {
+	s := startQR(t, nil, func(o *Options) {
+		o.SOPClasses = []string{uid.CTImageStorage}
+		o.StoreSyntaxes = []string{uid.ExplicitVRLittleEndian}
+	})
+	a, err := ul.Dial(context.Background(), "tcp", s.addr, ul.DialOptions{CallingAE: "SCU", CalledAE: "FORGE",
+		Contexts: []ul.ProposedContext{
+			{ID: 1, AbstractSyntax: uid.CTImageStorage, TransferSyntaxes: []string{uid.ImplicitVRLittleEndian, uid.ExplicitVRLittleEndian}},
+			{ID: 3, AbstractSyntax: uid.CTImageStorage, TransferSyntaxes: []string{uid.ImplicitVRLittleEndian}},
+			{ID: 5, AbstractSyntax: uid.MRImageStorage, TransferSyntaxes: []string{uid.ExplicitVRLittleEndian}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Release(context.Background())
+	want := map[byte]struct {
+		result byte
+		ts     string
+	}{
+		1: {0, uid.ExplicitVRLittleEndian}, // the listed syntax
+		3: {4, ""},                         // transfer syntaxes not supported
+		5: {3, ""},                         // abstract syntax not supported
+	}
+	for _, pc := range a.Contexts() {
+		if w := want[pc.ID]; pc.Result != w.result || pc.TransferSyntax != w.ts {
+			t.Errorf("context %d (%s): result %d in %q, want %d in %q", pc.ID, pc.AbstractSyntax, pc.Result, pc.TransferSyntax, w.result, w.ts)
+		}
+	}
+}
