@@ -475,6 +475,21 @@ func TestFindReturnKeys(t *testing.T) {
 	if m.Contains(dicom.SpecificCharacterSet) {
 		t.Errorf("ASCII response has Specific Character Set %q", m.Strings(dicom.SpecificCharacterSet))
 	}
+	// Each series of the study counts its own instances.
+	q = ident(t, "SERIES", nil, kv{dicom.StudyInstanceUID, studyUID("1.1")}, kv{dicom.SeriesInstanceUID, ""},
+		kv{dicom.NumberOfSeriesRelatedInstances, ""})
+	got, st = c.find(t, studyRootFind, q)
+	total := 0
+	for _, m := range got {
+		n, ok := m.Int(dicom.NumberOfSeriesRelatedInstances)
+		if !ok || n < 1 {
+			t.Errorf("series %s: Number of Series Related Instances %q", m.String(dicom.SeriesInstanceUID), m.String(dicom.NumberOfSeriesRelatedInstances))
+		}
+		total += int(n)
+	}
+	if st.Code != dimse.CodeSuccess || len(got) != 2 || total != 4 {
+		t.Errorf("SERIES query: %d matches counting %d instances, %v; want the study's 2 series and 4 instances", len(got), total, st)
+	}
 	// A value in Instance Availability is not a matching key.
 	q = ident(t, "STUDY", nil, kv{dicom.StudyInstanceUID, studyUID("1.2")}, kv{dicom.InstanceAvailability, "NEARLINE"})
 	if got, st := c.find(t, studyRootFind, q); len(got) != 1 || got[0].String(dicom.InstanceAvailability) != "ONLINE" {
