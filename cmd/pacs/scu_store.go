@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,7 +54,8 @@ Sends DICOM files with C-STORE (like storescu). Directories are walked
 recursively; files that are not DICOM are skipped with a note. Each file is
 sent in its own transfer syntax; uncompressed ones may also go in Explicit or
 Implicit VR Little Endian when the peer prefers. Prints a summary (and a
-progress line when stderr is a terminal); exits 1 when any file failed.
+progress bar with rates when stderr is a terminal); exits 1 when any file
+failed.
 
 options:
 `)
@@ -273,6 +275,29 @@ func (p *storeProgress) fail(path string, err error) {
 	p.note("%s: %v", path, err)
 }
 
+// progressBarWidth is the number of cells of the progress bar.
+const progressBarWidth = 24
+
+// storeProgressLine is the progress of a store: a bar of the bytes sent (of the
+// files done when the files are empty), the files done, the megabytes sent,
+// and the rates since the start.
+func storeProgressLine(done, files int, bytes, total, sent int64, elapsed time.Duration) string {
+	frac := 1.0
+	switch {
+	case total > 0:
+		frac = float64(bytes) / float64(total)
+	case files > 0:
+		frac = float64(done) / float64(files)
+	}
+	frac = min(max(frac, 0), 1)
+	filled := int(frac * progressBarWidth)
+	el := max(elapsed.Seconds(), 1e-6)
+	mb := float64(bytes) / 1e6
+	return fmt.Sprintf("[%s%s] %3.0f%% %d/%d files, %.1f/%.1f MB, %.1f instances/s, %.1f MB/s",
+		strings.Repeat("#", filled), strings.Repeat(".", progressBarWidth-filled), 100*frac,
+		done, files, mb, float64(total)/1e6, float64(sent)/el, mb/el)
+}
+
 // store sends files to o.addr over o.jobs parallel associations and returns
 // the summary. Per-file failures (and the progress line) go to notes.
 func store(ctx context.Context, o storeOptions, files []storeFile, notes io.Writer) storeSummary {
@@ -297,11 +322,9 @@ func store(ctx context.Context, o storeOptions, files []storeFile, notes io.Writ
 					return
 				case <-t.C:
 				}
-				el := max(time.Since(start).Seconds(), 1e-6)
-				mb := float64(p.bytes.Load()) / 1e6
+				line := storeProgressLine(int(p.done.Load()), len(files), p.bytes.Load(), total, p.sent.Load(), time.Since(start))
 				p.mu.Lock()
-				fmt.Fprintf(notes, "\r%d/%d files, %.1f/%.1f MB, %.1f instances/s, %.1f MB/s\x1b[K",
-					p.done.Load(), len(files), mb, float64(total)/1e6, float64(p.sent.Load())/el, mb/el)
+				fmt.Fprintf(notes, "\r%s\x1b[K", line)
 				p.mu.Unlock()
 			}
 		}()

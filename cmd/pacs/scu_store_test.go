@@ -246,3 +246,21 @@ func TestStoreToArchive(t *testing.T) {
 	}
 	t.Log(strings.TrimSpace(out))
 }
+
+func TestStoreProgressLine(t *testing.T) {
+	tests := []struct {
+		done, files        int
+		bytes, total, sent int64
+		want               string
+	}{
+		{0, 4, 0, 4e6, 0, "[........................]   0% 0/4 files, 0.0/4.0 MB, 0.0 instances/s, 0.0 MB/s"},
+		{2, 4, 1e6, 4e6, 2, "[######..................]  25% 2/4 files, 1.0/4.0 MB, 1.0 instances/s, 0.5 MB/s"},
+		{4, 4, 4e6, 4e6, 4, "[########################] 100% 4/4 files, 4.0/4.0 MB, 2.0 instances/s, 2.0 MB/s"},
+		{1, 2, 0, 0, 1, "[############............]  50% 1/2 files, 0.0/0.0 MB, 0.5 instances/s, 0.0 MB/s"},
+	}
+	for _, tc := range tests {
+		if got := storeProgressLine(tc.done, tc.files, tc.bytes, tc.total, tc.sent, 2*time.Second); got != tc.want {
+			t.Errorf("storeProgressLine(%d/%d files, %d/%d bytes) =\n%q, want\n%q", tc.done, tc.files, tc.bytes, tc.total, got, tc.want)
+		}
+	}
+}
