@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -230,5 +232,30 @@ remote "PLAIN" {
 	rs := remotesFrom(c)
 	if len(rs) != 2 || rs[0].TLS == nil || rs[0].TLS.ServerName != "pacs.example.org" || rs[0].TLS.InsecureSkipVerify || rs[1].TLS != nil {
 		t.Errorf("remotes %+v, want TLS verified for pacs.example.org on SECURE only", rs)
+	}
+}
+
+// TestNewLogger: the log block's format and level reach the server's log.
+func TestNewLogger(t *testing.T) {
+	var buf bytes.Buffer
+	old := stderr
+	stderr = &buf
+	defer func() { stderr = old }()
+
+	newLogger(&config.Log{Level: "info", Format: "json"}).Info("association accepted", "calling_ae", "CT1")
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatalf("JSON log line %q: %v", buf.String(), err)
+	}
+	if rec["@message"] != "association accepted" || rec["@level"] != "info" || rec["@module"] != "pacs" || rec["calling_ae"] != "CT1" {
+		t.Errorf("JSON log record %v", rec)
+	}
+
+	buf.Reset()
+	log := newLogger(&config.Log{Level: "warn", Format: "text"})
+	log.Info("not shown")
+	log.Warn("disk almost full", "free", "1%")
+	if got := buf.String(); strings.Contains(got, "not shown") || !strings.Contains(got, `[WARN]  pacs: disk almost full: free="1%"`) {
+		t.Errorf("text log %q, want only the warning", got)
 	}
 }
