@@ -222,10 +222,10 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 	}()
 	a.setState(sta2) // Evt5 in Sta1: AE-5, ARTIM started
 	over := s.opt.MaxAssociations > 0 && n > int64(s.opt.MaxAssociations)
-	var admitted string // the calling AE title counted against its limit
+	var admitted *string // the calling AE title counted against its limit
 	defer func() {
-		if admitted != "" {
-			s.leaveAE(admitted)
+		if admitted != nil {
+			s.leaveAE(*admitted)
 		}
 	}()
 	admit := func(ae string) bool {
@@ -235,7 +235,7 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 		if !s.joinAE(ae) {
 			return false
 		}
-		admitted = ae
+		admitted = &ae
 		return true
 	}
 	if !a.acceptRQ(ctx, &s.opt, over, admit) {
