@@ -212,6 +212,7 @@ func TestServeOptionsFromConfig(t *testing.T) {
   max_associations_per_ae = 2
   idle_timeout            = "2m"
   dimse_timeout           = "15s"
+  case_insensitive_names  = true
 }
 remote "SECURE" {
   host = "pacs.example.org"
@@ -226,7 +227,7 @@ remote "PLAIN" {
 		t.Fatalf("Parse() diagnostics: %v", diags)
 	}
 	o := serveOptionsFrom(c.DICOM)
-	if o.maxAssociations != 10 || o.maxAssocPerAE != 2 || o.timeouts.Idle != 2*time.Minute || o.timeouts.DIMSE != 15*time.Second {
+	if o.maxAssociations != 10 || o.maxAssocPerAE != 2 || o.timeouts.Idle != 2*time.Minute || o.timeouts.DIMSE != 15*time.Second || !o.caseInsensitivePN {
 		t.Errorf("serve options %+v, want the file's limits and timeouts", o)
 	}
 	rs := remotesFrom(c)

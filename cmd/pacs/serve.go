@@ -57,6 +57,8 @@ type serveOptions struct {
 	remotes []services.Remote
 	// maxFindResults bounds the matches of a C-FIND (0: unlimited).
 	maxFindResults int
+	// caseInsensitivePN matches person names ignoring case for every peer.
+	caseInsensitivePN bool
 	// archive, when set, serves Storage and Query/Retrieve from it;
 	// without it only Verification is served.
 	archive *archiveStore
@@ -77,6 +79,7 @@ func serveOptionsFrom(d *config.DICOM) serveOptions {
 		sopClasses:         d.SOPClassUIDs(),
 		syntaxes:           d.TransferSyntaxUIDs(),
 		maxFindResults:     d.MaxFindResults,
+		caseInsensitivePN:  d.CaseInsensitiveNames,
 	}
 }
 
@@ -314,16 +317,17 @@ func newDICOMServer(o serveOptions, log hclog.Logger) *ul.Server {
 	}
 	if o.archive != nil {
 		services.Register(mux, &policy, services.Options{
-			AETitle:        o.aeTitle,
-			Archive:        o.archive.archive,
-			Index:          o.archive.index,
-			Storage:        o.archive.backend,
-			SOPClasses:     o.sopClasses,
-			StoreSyntaxes:  o.syntaxes,
-			Remotes:        o.remotes,
-			MaxFindResults: o.maxFindResults,
-			DIMSETimeout:   o.timeouts.DIMSE,
-			Logger:         log,
+			AETitle:           o.aeTitle,
+			Archive:           o.archive.archive,
+			Index:             o.archive.index,
+			Storage:           o.archive.backend,
+			SOPClasses:        o.sopClasses,
+			StoreSyntaxes:     o.syntaxes,
+			Remotes:           o.remotes,
+			MaxFindResults:    o.maxFindResults,
+			CaseInsensitivePN: o.caseInsensitivePN,
+			DIMSETimeout:      o.timeouts.DIMSE,
+			Logger:            log,
 		})
 	}
 	if len(o.acceptedCallingAEs) != 0 {

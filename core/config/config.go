@@ -114,6 +114,11 @@ type DICOM struct {
 	// MaxFindResults bounds the matches a C-FIND returns (0: unlimited);
 	// beyond it the query ends with a failure status. Default 10000.
 	MaxFindResults int `hcl:"max_find_results,optional"`
+	// CaseInsensitiveNames matches person names in C-FIND ignoring case
+	// and accents for every peer, as fuzzy semantic matching negotiated by
+	// a peer does for its association (PS3.4 C.2.2.2.1). Default false:
+	// exact matching unless negotiated.
+	CaseInsensitiveNames bool `hcl:"case_insensitive_names,optional"`
 
 	AETitleRange              hcl.Range `hcl:"ae_title,attr_range"`
 	ListenRange               hcl.Range `hcl:"listen,attr_range"`

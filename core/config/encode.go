@@ -42,6 +42,7 @@ func Encode(c *Config) []byte {
 		db.SetAttributeValue("transfer_syntaxes", stringList(d.TransferSyntaxes))
 		db.SetAttributeValue("duplicate_policy", cty.StringVal(d.DuplicatePolicy))
 		db.SetAttributeValue("max_find_results", cty.NumberIntVal(int64(d.MaxFindResults)))
+		db.SetAttributeValue("case_insensitive_names", cty.BoolVal(d.CaseInsensitiveNames))
 	}
 	if h := c.HTTP; h != nil {
 		b.AppendNewline()

@@ -77,6 +77,7 @@ func FindHandler(o Options, root index.Root) dimse.FindHandler {
 			return st
 		}
 		q.Limit = o.MaxFindResults
+		q.CaseInsensitivePN = q.CaseInsensitivePN || o.CaseInsensitivePN
 		rc := newResponseCharset(identifier)
 		n := 0
 		for m, err := range o.Index.FindMatches(ctx, q) {

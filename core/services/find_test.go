@@ -686,3 +686,24 @@ func TestParseFindNegotiation(t *testing.T) {
 		}
 	}
 }
+
+// TestFindCaseInsensitiveOption: with the site's option, person names match
+// ignoring case and accents without any negotiation.
+func TestFindCaseInsensitiveOption(t *testing.T) {
+	addr := startFindServer(t, findDatasets(t), func(o *Options) { o.CaseInsensitivePN = true })
+	c := dialFind(t, addr, nil)
+	for _, tc := range []struct {
+		name string
+		want []string
+	}{{"doe*", []string{"P1", "P6"}}, {"MULLER^JURGEN", []string{"P2"}}} {
+		got, st := c.find(t, patientRootFind, ident(t, "PATIENT", nil, kv{dicom.PatientName, tc.name}, kv{dicom.PatientID, ""}))
+		var ids []string
+		for _, m := range got {
+			ids = append(ids, m.String(dicom.PatientID))
+		}
+		slices.Sort(ids)
+		if st.Code != dimse.CodeSuccess || !slices.Equal(ids, tc.want) {
+			t.Errorf("Patient's Name %q: %v, %v; want %v", tc.name, ids, st, tc.want)
+		}
+	}
+}

@@ -50,6 +50,10 @@ type Options struct {
 	Remotes []Remote
 	// MaxFindResults bounds the matches of one C-FIND (0: unlimited).
 	MaxFindResults int
+	// CaseInsensitivePN matches person names in C-FIND ignoring case and
+	// accents on every association, not only where fuzzy semantic
+	// matching was negotiated.
+	CaseInsensitivePN bool
 	// DIMSETimeout bounds each wait for a C-STORE response from a C-MOVE
 	// destination (0: as long as the association lives).
 	DIMSETimeout time.Duration

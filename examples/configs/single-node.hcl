@@ -44,8 +44,9 @@ dicom {
 
   # A SOP instance received again: "keep" the stored one and answer success,
   # "reject" it with a failure, or "overwrite" the stored one.
-  duplicate_policy = "keep"
-  max_find_results = 10000 # C-FIND matches at most (0: unlimited)
+  duplicate_policy       = "keep"
+  max_find_results       = 10000 # C-FIND matches at most (0: unlimited)
+  case_insensitive_names = false # C-FIND matches person names ignoring case and accents
 }
 
 http {
