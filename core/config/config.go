@@ -81,7 +81,8 @@ type DICOM struct {
 	// long ("0s": never). Default "5m".
 	IdleTimeout string `hcl:"idle_timeout,optional"`
 	// DIMSETimeout bounds the wait for the next fragment of a message that
-	// has begun arriving, and for the response to each C-STORE this archive
+	// has begun arriving (a command's data set included), and for the
+	// response to each C-STORE this archive
 	// sends (C-MOVE and C-GET sub-operations); either then aborts the
 	// association ("0s": none). Default "60s".
 	DIMSETimeout string `hcl:"dimse_timeout,optional"`

@@ -235,6 +235,9 @@ func (e *engine) onPDV(p ul.PDV) error {
 		cur.msg = msg
 		var pr *dataPipe
 		if hasData {
+			if x, ok := e.c.(interface{ ExpectFragments() }); ok {
+				x.ExpectFragments() // the data set is part of the message
+			}
 			pr = newDataPipe(e.c, e.ctx, cur.pcID)
 			cur.data = pr
 		} else {

@@ -35,9 +35,10 @@ type ServerOptions struct {
 	// be sent, for this long (0: none).
 	IdleTimeout time.Duration
 	// DIMSETimeout aborts an association when, in the middle of a message
-	// (after a fragment of a command or data set that was not its last),
-	// the next PDU does not arrive for this long (0: only IdleTimeout
-	// applies). It is the shorter of the two that applies there.
+	// (after a fragment of a command or data set that was not its last, or
+	// a command whose data set the receiver awaits: ExpectFragments), the
+	// next PDU does not arrive for this long (0: only IdleTimeout applies).
+	// It is the shorter of the two that applies there.
 	DIMSETimeout time.Duration
 	// ReleaseTimeout bounds the wait for the peer to close the connection
 	// after A-RELEASE-RP or A-ABORT (0: AssociateTimeout).

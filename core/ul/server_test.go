@@ -533,7 +533,30 @@ func TestDIMSETimeout(t *testing.T) {
 	_, addr := startServer(t, ServerOptions{Policy: testPolicy(), IdleTimeout: time.Hour, DIMSETimeout: dimse,
 		Handler: func(ctx context.Context, a *Association) {
 			for {
-				_, cmd, data, err := readMessage(ctx, a)
+				var cmd, data []byte
+				var err error
+				for { // the command
+					var v PDV
+					if v, err = a.ReadPDV(ctx); err != nil {
+						break
+					}
+					cmd = append(cmd, v.Data...)
+					if v.Last {
+						break
+					}
+				}
+				if err == nil && string(cmd) == "expect" {
+					a.ExpectFragments() // as DIMSE does for a command announcing a data set
+				}
+				for err == nil { // the data set
+					var v PDV
+					if v, err = a.ReadPDV(ctx); err == nil {
+						data = append(data, v.Data...)
+						if v.Last {
+							break
+						}
+					}
+				}
 				if err != nil {
 					ended <- err
 					return
@@ -559,6 +582,20 @@ func TestDIMSETimeout(t *testing.T) {
 		t.Fatalf("association ended between messages: %v", err)
 	default:
 	}
+	// So is a command announcing a data set that does not come, once the
+	// receiver expects it.
+	if err := a.SendMessage(context.Background(), 1, []byte("expect"), nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-ended:
+		if !errors.Is(err, ErrTimeout) {
+			t.Fatalf("handler's read after a command = %v, want ErrTimeout", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("a data set announced and not sent was not timed out")
+	}
+	a = mustDial(t, addr, dialOpts())
 	// A data set that stops arriving in the middle is aborted once the
 	// DIMSE timeout has passed, long before the idle timeout.
 	stall := &stallReader{data: bytes.NewReader(make([]byte, 3*DefaultMaxPDULength)), release: make(chan struct{})}

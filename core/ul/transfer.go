@@ -57,6 +57,21 @@ func (a *Association) ReadPDV(ctx context.Context) (PDV, error) {
 	}
 }
 
+// ExpectFragments notes that the message being received goes on although
+// the last PDV returned ended its command: the command announced a data
+// set. The wait for the next PDU is then bounded by the DIMSE timeout as in
+// the middle of a command or data set (see ServerOptions.DIMSETimeout). It
+// is called by the receive loop between two ReadPDV calls; while another
+// goroutine is reading, it does nothing.
+func (a *Association) ExpectFragments() {
+	select {
+	case a.rsem <- struct{}{}:
+		a.midMessage = true
+		unlock(a.rsem)
+	default:
+	}
+}
+
 // SendMessage sends one DIMSE message on presentation context contextID:
 // command as command PDVs, then, when data is not nil, the data set read
 // from data as data PDVs, one PDV per P-DATA-TF of at most
