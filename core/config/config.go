@@ -82,9 +82,9 @@ type DICOM struct {
 	IdleTimeout string `hcl:"idle_timeout,optional"`
 	// DIMSETimeout bounds the wait for the next fragment of a message that
 	// has begun arriving (a command's data set included), and for the
-	// response to each C-STORE this archive
-	// sends (C-MOVE and C-GET sub-operations); either then aborts the
-	// association ("0s": none). Default "60s".
+	// response to each C-STORE this archive sends (C-MOVE and C-GET
+	// sub-operations); either then aborts the association ("0s": none).
+	// Default "60s".
 	DIMSETimeout string `hcl:"dimse_timeout,optional"`
 	// ReleaseTimeout bounds the wait for the peer to close the connection
 	// after a release or an abort. Default "30s".
