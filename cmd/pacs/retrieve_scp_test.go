@@ -103,10 +103,10 @@ var peerUnknownSyntaxes = []string{
 	"1.2.840.10008.1.2.8.1", // Deflated Image Frame Compression
 }
 
-// startDestination runs dcmtk's storescp as AE DEST on a free port, writing
-// what it receives bit-preserved into a new directory, and returns the
-// port and the directory.
-func startDestinationSCP(t *testing.T) (int, string) {
+// startDestinationSCP runs dcmtk's storescp as AE DEST on a free port, with
+// the options extra, writing what it receives bit-preserved into a new
+// directory, and returns the port and the directory.
+func startDestinationSCP(t *testing.T, extra ...string) (int, string) {
 	t.Helper()
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -116,7 +116,8 @@ func startDestinationSCP(t *testing.T) (int, string) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "storescp", "-aet", "DEST", "+xa", "-pm", "+B", "-od", dir, strconv.Itoa(port))
+	args := append(append([]string{"-aet", "DEST", "+xa", "-pm", "+B", "-od", dir}, extra...), strconv.Itoa(port))
+	cmd := exec.CommandContext(ctx, "storescp", args...)
 	peertest.SetNoDelay(cmd)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -2,55 +2,22 @@ package services
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"net"
 	"testing"
-	"time"
 
 	"github.com/pacsforge/pacs/core/dicom"
 	"github.com/pacsforge/pacs/core/dicom/uid"
 	"github.com/pacsforge/pacs/core/dimse"
 	"github.com/pacsforge/pacs/core/ul"
+	"github.com/pacsforge/pacs/internal/peertest"
 )
-
-// selfSigned returns a certificate for 127.0.0.1, signed by itself, and a
-// pool trusting it.
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "destination"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}, pool
-}
 
 // TestMoveTLS: a remote with a TLS configuration is reached over TLS, and
 // its certificate is verified.
 func TestMoveTLS(t *testing.T) {
-	cert, pool := selfSigned(t)
+	sc := peertest.NewServerCert(t)
 	dest := newSink()
 	mux := dimse.NewMux(nil)
 	mux.HandleCStore(dimse.AnySOPClass, dest.handler())
@@ -64,14 +31,14 @@ func TestMoveTLS(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
-		srv.Serve(ctx, tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}}))
+		srv.Serve(ctx, tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{sc.Cert}}))
 		close(done)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	port := addr2port(t, ln.Addr().String())
 
 	s := startQR(t, []Remote{
-		{AETitle: "SECURE", Host: "127.0.0.1", Port: port, TLS: &tls.Config{ServerName: "127.0.0.1", RootCAs: pool}},
+		{AETitle: "SECURE", Host: "127.0.0.1", Port: port, TLS: &tls.Config{ServerName: "127.0.0.1", RootCAs: sc.Pool}},
 		{AETitle: "UNTRUSTED", Host: "127.0.0.1", Port: port, TLS: &tls.Config{ServerName: "127.0.0.1", RootCAs: x509.NewCertPool()}},
 		{AETitle: "CLEAR", Host: "127.0.0.1", Port: port},
 	})
