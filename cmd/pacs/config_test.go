@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pacsforge/pacs/core/config"
+	"github.com/pacsforge/pacs/internal/peertest"
 )
 
 // writeFile writes content to name in a new temporary directory.
@@ -230,9 +232,26 @@ remote "PLAIN" {
 	if o.maxAssociations != 10 || o.maxAssocPerAE != 2 || o.timeouts.Idle != 2*time.Minute || o.timeouts.DIMSE != 15*time.Second || !o.caseInsensitivePN {
 		t.Errorf("serve options %+v, want the file's limits and timeouts", o)
 	}
-	rs := remotesFrom(c)
-	if len(rs) != 2 || rs[0].TLS == nil || rs[0].TLS.ServerName != "pacs.example.org" || rs[0].TLS.InsecureSkipVerify || rs[1].TLS != nil {
-		t.Errorf("remotes %+v, want TLS verified for pacs.example.org on SECURE only", rs)
+	rs, err := remotesFrom(c)
+	if err != nil || len(rs) != 2 || rs[0].TLS == nil || rs[0].TLS.ServerName != "pacs.example.org" || rs[0].TLS.InsecureSkipVerify ||
+		rs[0].TLS.RootCAs != nil || rs[1].TLS != nil {
+		t.Errorf("remotes %+v, %v; want TLS verified for pacs.example.org by the system's CAs, on SECURE only", rs, err)
+	}
+
+	// A site CA file replaces the system's CAs for its remote.
+	sc := peertest.NewServerCert(t)
+	c, diags = config.Parse([]byte(fmt.Sprintf(`remote "SITE" {
+  host    = "127.0.0.1"
+  tls     = true
+  ca_file = %q
+}
+`, sc.CertFile)), "site.hcl")
+	if diags.HasErrors() {
+		t.Fatalf("Parse() diagnostics: %v", diags)
+	}
+	rs, err = remotesFrom(c)
+	if err != nil || len(rs) != 1 || rs[0].TLS == nil || rs[0].TLS.RootCAs == nil || !rs[0].TLS.RootCAs.Equal(sc.Pool) {
+		t.Errorf("remotes %+v, %v; want the CA file's pool", rs, err)
 	}
 }
 

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"crypto/x509"
+	"fmt"
+	"os"
 	"time"
 
 	"github.com/pacsforge/pacs/core/dicom/uid"
@@ -62,4 +65,21 @@ func resolveAll(names []string, types ...uid.Type) []string {
 func (s *Storage) Age() time.Duration {
 	d, _ := ParseAge(s.After)
 	return d
+}
+
+// CertPool returns the CA certificates of CAFile, or nil when CAFile is
+// empty (the system's trusted CAs apply). The file is read at each call.
+func (r *Remote) CertPool() (*x509.CertPool, error) {
+	if r.CAFile == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(r.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("remote %q: %w", r.AETitle, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("remote %q: %s holds no PEM certificate", r.AETitle, r.CAFile)
+	}
+	return pool, nil
 }

@@ -193,9 +193,14 @@ type Remote struct {
 	// SSL_CERT_FILE and SSL_CERT_DIR environment variables name others).
 	// Default false.
 	TLS bool `hcl:"tls,optional"`
+	// CAFile, with TLS, names a PEM file of the CA certificates trusted for
+	// the peer's certificate, instead of the system's (a site's own CA).
+	// See CertPool.
+	CAFile string `hcl:"ca_file,optional"`
 
 	AETitleRange hcl.Range `hcl:"ae_title,label_range"`
 	DefRange     hcl.Range `hcl:",def_range"`
 	HostRange    hcl.Range `hcl:"host,attr_range"`
 	PortRange    hcl.Range `hcl:"port,attr_range"`
+	CAFileRange  hcl.Range `hcl:"ca_file,attr_range"`
 }

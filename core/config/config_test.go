@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -352,6 +353,32 @@ func TestExamples(t *testing.T) {
 			}
 			if _, diags := testParser(nil).Parse(Encode(c), "encoded.hcl"); len(diags) != 0 {
 				t.Errorf("Parse(Encode()) diagnostics: %v", diags)
+			}
+		})
+	}
+}
+
+// TestRemoteCAFile: a remote's ca_file needs tls = true and a readable file
+// of PEM certificates; each mistake is reported at the attribute.
+func TestRemoteCAFile(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "ca.txt")
+	if err := os.WriteFile(notPEM, []byte("not a certificate\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, tls, file, summary string
+	}{
+		{"without tls", "false", notPEM, "CA file without TLS"},
+		{"missing file", "true", filepath.Join(dir, "missing.pem"), "Invalid CA file"},
+		{"no certificate", "true", notPEM, "Invalid CA file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := fmt.Sprintf("remote \"SITE\" {\n  host    = \"127.0.0.1\"\n  tls     = %s\n  ca_file = %q\n}\n", tc.tls, tc.file)
+			_, diags := Parse([]byte(src), "site.hcl")
+			if len(diags) != 1 || diags[0].Summary != tc.summary || diags[0].Subject == nil || diags[0].Subject.Start.Line != 4 {
+				t.Errorf("diagnostics %v, want one %q on line 4", diags, tc.summary)
 			}
 		})
 	}

@@ -79,6 +79,9 @@ func Encode(c *Config) []byte {
 		rb.SetAttributeValue("host", cty.StringVal(r.Host))
 		rb.SetAttributeValue("port", cty.NumberIntVal(int64(r.Port)))
 		rb.SetAttributeValue("tls", cty.BoolVal(r.TLS))
+		if r.CAFile != "" {
+			rb.SetAttributeValue("ca_file", cty.StringVal(r.CAFile))
+		}
 	}
 	encodePlugins(b, c)
 	return f.Bytes()

@@ -68,4 +68,5 @@ remote "ARCHIVE" {
   host = "10.0.0.5"
   port = 104   # default 104
   tls  = false # DICOM over TLS, the certificate checked against the system CAs
+  # ca_file = "/etc/pacs/site-ca.pem" # with tls: trust these CAs instead
 }
