@@ -411,8 +411,15 @@ wait:
 			t.Errorf("failure response %q, want Out of Resources (A700)", s)
 		}
 	}
-	log := p.log.String()
-	if !strings.Contains(log, wantLog) || !strings.Contains(log, "restarting") || strings.Count(log, "plugin started") < 2 {
+	// The server's log lines arrive through a pipe, and may trail what the
+	// test saw of the restart (the new process, /ready).
+	told := func(log string) bool {
+		return strings.Contains(log, wantLog) && strings.Contains(log, "restarting") && strings.Count(log, "plugin started") >= 2
+	}
+	for deadline := time.Now().Add(10 * time.Second); !told(p.log.String()) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if log := p.log.String(); !told(log) {
 		t.Errorf("the log does not tell the plugin's restart:\n%s", log)
 	}
 
