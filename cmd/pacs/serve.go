@@ -83,24 +83,19 @@ func serveOptionsFrom(d *config.DICOM) serveOptions {
 	}
 }
 
-// remotesFrom takes the known peers from a validated configuration; it
-// fails when a remote's CA file cannot be read.
-func remotesFrom(cfg *config.Config) ([]services.Remote, error) {
+// remotesFrom takes the known peers from a validated configuration.
+func remotesFrom(cfg *config.Config) []services.Remote {
 	var rs []services.Remote
 	for _, r := range cfg.Remotes {
 		rm := services.Remote{AETitle: r.AETitle, Host: r.Host, Port: r.Port}
 		if r.TLS {
 			// The peer's certificate is verified against the remote's CA
 			// file, or else the system's trusted CAs.
-			pool, err := r.CertPool()
-			if err != nil {
-				return nil, err
-			}
-			rm.TLS = &tls.Config{ServerName: r.Host, RootCAs: pool, MinVersion: tls.VersionTLS12}
+			rm.TLS = &tls.Config{ServerName: r.Host, RootCAs: r.CAs, MinVersion: tls.VersionTLS12}
 		}
 		rs = append(rs, rm)
 	}
-	return rs, nil
+	return rs
 }
 
 // serveFlags are the command-line settings of pacs serve; each overrides
@@ -163,11 +158,6 @@ func runServe(args []string) int {
 		log.Warn("storage tiers after the first are not used: migration between tiers is not implemented in this version, and every instance is stored in and served from the first tier",
 			"first", cfg.Storage[0].Name, "unused", strings.Join(later, ", "))
 	}
-	remotes, err := remotesFrom(cfg)
-	if err != nil {
-		log.Error("cannot read a remote's CA file", "error", err)
-		return 1
-	}
 	arc, err := openArchive(ctx, cfg, log)
 	if err != nil {
 		log.Error("cannot open the archive", "error", err)
@@ -176,7 +166,7 @@ func runServe(args []string) int {
 	defer arc.Close()
 	opts := serveOptionsFrom(cfg.DICOM)
 	opts.archive = arc
-	opts.remotes = remotes
+	opts.remotes = remotesFrom(cfg)
 	if err := startHTTP(ctx, cfg, arc, log); err != nil {
 		log.Error("cannot start the HTTP server", "error", err)
 		return 1

@@ -67,12 +67,8 @@ func (s *Storage) Age() time.Duration {
 	return d
 }
 
-// CertPool returns the CA certificates of CAFile, or nil when CAFile is
-// empty (the system's trusted CAs apply). The file is read at each call.
-func (r *Remote) CertPool() (*x509.CertPool, error) {
-	if r.CAFile == "" {
-		return nil, nil
-	}
+// readCAs reads the CA certificates of CAFile.
+func (r *Remote) readCAs() (*x509.CertPool, error) {
 	b, err := os.ReadFile(r.CAFile)
 	if err != nil {
 		return nil, fmt.Errorf("remote %q: %w", r.AETitle, err)

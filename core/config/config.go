@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/x509"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -195,8 +196,10 @@ type Remote struct {
 	TLS bool `hcl:"tls,optional"`
 	// CAFile, with TLS, names a PEM file of the CA certificates trusted for
 	// the peer's certificate, instead of the system's (a site's own CA).
-	// See CertPool.
 	CAFile string `hcl:"ca_file,optional"`
+	// CAs are the certificates of CAFile, read by Parse (nil without a
+	// CAFile: the system's trusted CAs apply).
+	CAs *x509.CertPool
 
 	AETitleRange hcl.Range `hcl:"ae_title,label_range"`
 	DefRange     hcl.Range `hcl:",def_range"`

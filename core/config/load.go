@@ -66,6 +66,14 @@ func (p *Parser) Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 			diags = append(diags, d...)
 		}
 	}
+	for _, r := range c.Remotes {
+		if r.TLS && r.CAFile != "" {
+			var err error
+			if r.CAs, err = r.readCAs(); err != nil {
+				diags = append(diags, errorAt(r.CAFileRange, "Invalid CA file", upperFirst(err.Error())+"."))
+			}
+		}
+	}
 	diags = append(dropUnknownValueErrors(diags), c.Validate()...)
 	sortDiagnostics(diags)
 	return c, diags

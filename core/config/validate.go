@@ -187,15 +187,9 @@ func validateRemotes(remotes []*Remote) (diags hcl.Diagnostics) {
 		if r.Port < 1 || r.Port > 65535 {
 			diags = append(diags, errorAt(r.PortRange, "Invalid port", fmt.Sprintf("A port is from 1 to 65535, not %d.", r.Port)))
 		}
-		switch {
-		case r.CAFile == "":
-		case !r.TLS:
+		if r.CAFile != "" && !r.TLS {
 			diags = append(diags, errorAt(r.CAFileRange, "CA file without TLS",
 				fmt.Sprintf("Remote %q has a ca_file but not tls = true: its certificates would not be used.", r.AETitle)))
-		default:
-			if _, err := r.CertPool(); err != nil {
-				diags = append(diags, errorAt(r.CAFileRange, "Invalid CA file", upperFirst(err.Error())+"."))
-			}
 		}
 	}
 	return diags
