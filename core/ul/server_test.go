@@ -567,6 +567,18 @@ func TestDIMSETimeout(t *testing.T) {
 				}
 			}
 		}})
+	// timedOut waits for the handler's read to fail with ErrTimeout.
+	timedOut := func(what string) {
+		t.Helper()
+		select {
+		case err := <-ended:
+			if !errors.Is(err, ErrTimeout) {
+				t.Fatalf("%s: the handler's read = %v, want ErrTimeout", what, err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("%s was not timed out", what)
+		}
+	}
 	a := mustDial(t, addr, dialOpts())
 	// Between messages only the idle timeout applies: a pause of several
 	// DIMSE timeouts ends nothing.
@@ -587,26 +599,12 @@ func TestDIMSETimeout(t *testing.T) {
 	if err := a.SendMessage(context.Background(), 1, []byte("expect"), nil); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-ended:
-		if !errors.Is(err, ErrTimeout) {
-			t.Fatalf("handler's read after a command = %v, want ErrTimeout", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("a data set announced and not sent was not timed out")
-	}
+	timedOut("a data set announced and not sent")
 	a = mustDial(t, addr, dialOpts())
 	// A data set that stops arriving in the middle is aborted once the
 	// DIMSE timeout has passed, long before the idle timeout.
 	stall := &stallReader{data: bytes.NewReader(make([]byte, 3*DefaultMaxPDULength)), release: make(chan struct{})}
 	defer close(stall.release)
 	go a.SendMessage(context.Background(), 1, []byte("command"), stall)
-	select {
-	case err := <-ended:
-		if !errors.Is(err, ErrTimeout) {
-			t.Fatalf("handler's read = %v, want ErrTimeout", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("a stalled data set was not timed out")
-	}
+	timedOut("a stalled data set")
 }
