@@ -3,6 +3,7 @@ package ul
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"sync"
@@ -161,6 +162,18 @@ func (a *Association) CalledAE() string { return a.calledAE }
 
 // RemoteAddr returns the peer's network address.
 func (a *Association) RemoteAddr() net.Addr { return a.conn.RemoteAddr() }
+
+// TLS returns the state of the association's TLS connection (its
+// version, cipher suite and the peer's verified certificates), or nil
+// when it runs over plain TCP.
+func (a *Association) TLS() *tls.ConnectionState {
+	tc, ok := a.conn.(*tls.Conn)
+	if !ok {
+		return nil
+	}
+	st := tc.ConnectionState()
+	return &st
+}
 
 // Contexts returns a copy of all presentation contexts, accepted and rejected,
 // in the order proposed.

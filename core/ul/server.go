@@ -2,6 +2,7 @@ package ul
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -63,7 +64,7 @@ type Server struct {
 	log hclog.Logger
 
 	mu       sync.Mutex
-	ln       net.Listener
+	lns      []net.Listener // those of Serve calls, in order
 	assocs   map[*Association]struct{}
 	closing  bool
 	shutdown chan struct{}
@@ -101,6 +102,12 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 // is done (running associations are then aborted, and ctx's error
 // returned once their goroutines ended) or Shutdown is called
 // (ErrServerClosed). It closes ln.
+//
+// Serve may run on several listeners at once, a plain one and one for
+// DICOM over TLS say: their associations share the server's limits, and
+// Shutdown closes them all. For TLS, ln is a tls.NewListener: the
+// handshake runs at the association's first read, bounded by the ARTIM
+// timeout as the A-ASSOCIATE-RQ is.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.mu.Lock()
 	if s.closing {
@@ -108,7 +115,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 		return ErrServerClosed
 	}
-	s.ln = ln
+	s.lns = append(s.lns, ln)
 	s.mu.Unlock()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
@@ -142,14 +149,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 }
 
-// Addr returns the listener's address, or nil before Serve.
+// Addr returns the address of the first listener given to Serve, or nil
+// before Serve.
 func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ln == nil {
+	if len(s.lns) == 0 {
 		return nil
 	}
-	return s.ln.Addr()
+	return s.lns[0].Addr()
 }
 
 // Active returns the number of connections being served: negotiating,
@@ -165,8 +173,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if !s.closing {
 		s.closing = true
 		close(s.shutdown)
-		if s.ln != nil {
-			s.ln.Close()
+		for _, ln := range s.lns {
+			ln.Close()
 		}
 	}
 	s.mu.Unlock()
@@ -302,8 +310,20 @@ func (a *Association) acceptRQ(ctx context.Context, opt *ServerOptions, over boo
 	p, ev, cause := a.receive(ctx)
 	if lookup(ev, sta2) != ae6 {
 		_, err := a.dispatch(ev, p, cause)
+		if st := a.TLS(); st != nil && !st.HandshakeComplete {
+			// A peer without a trusted certificate, or not speaking
+			// TLS: the site wants to know.
+			a.log.Info("TLS handshake failed", "error", cause)
+			return false
+		}
 		a.log.Debug("no association", "error", err)
 		return false
+	}
+	if st := a.TLS(); st != nil {
+		a.log = a.log.With("tls", tls.VersionName(st.Version))
+		if len(st.PeerCertificates) > 0 {
+			a.log = a.log.With("tls_peer", st.PeerCertificates[0].Subject.String())
+		}
 	}
 	rq := p.(*AssociateRQ)
 	a.callingAE, a.calledAE = rq.CallingAE, rq.CalledAE

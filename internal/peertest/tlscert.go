@@ -15,9 +15,9 @@ import (
 	"time"
 )
 
-// ServerCert is a self-signed certificate for 127.0.0.1, valid for an hour,
-// for peers that speak DICOM over TLS in tests.
-type ServerCert struct {
+// Cert is a self-signed certificate for 127.0.0.1, valid for an hour, for
+// peers that speak DICOM over TLS in tests.
+type Cert struct {
 	Cert tls.Certificate
 	// Pool trusts Cert.
 	Pool *x509.CertPool
@@ -25,20 +25,27 @@ type ServerCert struct {
 	KeyFile, CertFile string
 }
 
-// NewServerCert creates a ServerCert (an RSA key, which every TLS profile of
-// dcmtk accepts) and writes its PEM files into a temporary directory of t.
-func NewServerCert(t testing.TB) *ServerCert {
+// NewServerCert creates a Cert for a server (an RSA key, which every TLS
+// profile of dcmtk accepts) and writes its PEM files into a temporary
+// directory of t.
+func NewServerCert(t testing.TB) *Cert { return newCert(t, "127.0.0.1", x509.ExtKeyUsageServerAuth) }
+
+// NewClientCert creates a Cert for a client, named cn, as NewServerCert
+// does for a server.
+func NewClientCert(t testing.TB, cn string) *Cert { return newCert(t, cn, x509.ExtKeyUsageClientAuth) }
+
+func newCert(t testing.TB, cn string, usage x509.ExtKeyUsage) *Cert {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true, BasicConstraintsValid: true,
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage: []x509.ExtKeyUsage{usage},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
@@ -48,7 +55,7 @@ func NewServerCert(t testing.TB) *ServerCert {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &ServerCert{Cert: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, Pool: x509.NewCertPool()}
+	c := &Cert{Cert: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, Pool: x509.NewCertPool()}
 	c.Pool.AddCert(leaf)
 	dir := t.TempDir()
 	c.KeyFile, c.CertFile = filepath.Join(dir, "key.pem"), filepath.Join(dir, "cert.pem")
