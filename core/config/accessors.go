@@ -1,10 +1,13 @@
 package config
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/pacsforge/pacs/core/dicom/uid"
 	"github.com/pacsforge/pacs/sdk"
@@ -69,13 +72,72 @@ func (s *Storage) Age() time.Duration {
 
 // readCAs reads the CA certificates of CAFile.
 func (r *Remote) readCAs() (*x509.CertPool, error) {
-	b, err := os.ReadFile(r.CAFile)
+	pool, err := readCertPool(r.CAFile)
 	if err != nil {
 		return nil, fmt.Errorf("remote %q: %w", r.AETitle, err)
 	}
+	return pool, nil
+}
+
+// readCertPool reads a PEM file of certificates into a pool.
+func readCertPool(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(b) {
-		return nil, fmt.Errorf("remote %q: %s holds no PEM certificate", r.AETitle, r.CAFile)
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
 	}
 	return pool, nil
+}
+
+// read reads the certificate, its key and the client CAs (see DICOMTLS):
+// diagnostics at the attribute whose file is wrong; a warning when the
+// certificate is not valid now.
+func (t *DICOMTLS) read(now time.Time) (diags hcl.Diagnostics) {
+	if t.CertFileRange == (hcl.Range{}) || t.KeyFileRange == (hcl.Range{}) {
+		return nil // missing: reported by the decoder
+	}
+	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	switch {
+	case t.CertFile == "" || t.KeyFile == "":
+		rng := t.CertFileRange
+		if t.CertFile != "" {
+			rng = t.KeyFileRange
+		}
+		diags = append(diags, errorAt(rng, "Invalid certificate or key",
+			"dicom.tls: cert_file and key_file name the PEM files of the server's certificate and its key; they are not empty."))
+	case err != nil:
+		diags = append(diags, errorAt(t.CertFileRange, "Invalid certificate or key",
+			fmt.Sprintf("dicom.tls: cannot use cert_file %q with key_file %q: %s.", t.CertFile, t.KeyFile, err)))
+	case now.After(cert.Leaf.NotAfter) || now.Before(cert.Leaf.NotBefore):
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Certificate not valid now",
+			Detail: fmt.Sprintf("dicom.tls: the certificate of %s is valid from %s to %s: peers that check it will refuse the handshake.",
+				t.CertFile, cert.Leaf.NotBefore.UTC().Format(time.RFC3339), cert.Leaf.NotAfter.UTC().Format(time.RFC3339)),
+			Subject: subject(t.CertFileRange)})
+		fallthrough
+	default:
+		t.Certificate = &cert
+	}
+	if t.ClientCAFile != "" {
+		if t.ClientCAs, err = readCertPool(t.ClientCAFile); err != nil {
+			diags = append(diags, errorAt(t.ClientCAFileRange, "Invalid CA file", "dicom.tls: "+err.Error()+"."))
+		}
+	}
+	return diags
+}
+
+// ServerConfig returns the TLS configuration of the listener: TLS 1.2 or
+// later, and client certificates required and verified when ClientCAs is
+// set. Parse must have read the files.
+func (t *DICOMTLS) ServerConfig() *tls.Config {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if t.Certificate != nil {
+		cfg.Certificates = []tls.Certificate{*t.Certificate}
+	}
+	if t.ClientCAs != nil {
+		cfg.ClientAuth, cfg.ClientCAs = tls.RequireAndVerifyClientCert, t.ClientCAs
+	}
+	return cfg
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 
 	"github.com/hashicorp/hcl/v2"
@@ -122,6 +123,9 @@ type DICOM struct {
 	// a peer does for its association (PS3.4 C.2.2.2.1). Default false:
 	// exact matching unless negotiated.
 	CaseInsensitiveNames bool `hcl:"case_insensitive_names,optional"`
+	// TLS is the tls block: a second listener, for DICOM over TLS, beside
+	// Listen (nil: none).
+	TLS *DICOMTLS `hcl:"tls,block"`
 
 	AETitleRange              hcl.Range `hcl:"ae_title,attr_range"`
 	ListenRange               hcl.Range `hcl:"listen,attr_range"`
@@ -138,6 +142,46 @@ type DICOM struct {
 	TransferSyntaxesRange     hcl.Range `hcl:"transfer_syntaxes,attr_range"`
 	DuplicatePolicyRange      hcl.Range `hcl:"duplicate_policy,attr_range"`
 	MaxFindResultsRange       hcl.Range `hcl:"max_find_results,attr_range"`
+}
+
+// DICOMTLS is the dicom block's tls block: a listener for DICOM over TLS
+// (PS3.15 B.1, TLS 1.2 or later), serving the same archive as the plain
+// listener, with the same limits:
+//
+//	tls {
+//	  listen         = ":2762"
+//	  cert_file      = "/etc/pacs/server.pem"
+//	  key_file       = "/etc/pacs/server.key"
+//	  client_ca_file = "/etc/pacs/modalities-ca.pem"
+//	}
+//
+// A site that admits DICOM over TLS only binds the plain listener to
+// loopback. Relative file names are relative to the working directory.
+type DICOMTLS struct {
+	// Listen is the host:port of the TLS listener (required; 2762 is the
+	// port registered for DICOM over TLS). It differs from dicom.listen.
+	Listen string `hcl:"listen"`
+	// CertFile is a PEM file of the server's certificate, followed by the
+	// intermediate certificates of its chain, if any; KeyFile a PEM file of
+	// its private key (both required).
+	CertFile string `hcl:"cert_file"`
+	KeyFile  string `hcl:"key_file"`
+	// ClientCAFile, when set, names a PEM file of the CA certificates that
+	// sign the clients' certificates: a client must present a certificate
+	// one of them signed, or its handshake fails (mutual authentication, as
+	// IHE ATNA asks of secure nodes). Empty: clients are not asked for one.
+	ClientCAFile string `hcl:"client_ca_file,optional"`
+	// Certificate and ClientCAs are what CertFile, KeyFile and
+	// ClientCAFile hold, read by Parse (ClientCAs nil without a
+	// ClientCAFile).
+	Certificate *tls.Certificate
+	ClientCAs   *x509.CertPool
+
+	DefRange          hcl.Range `hcl:",def_range"`
+	ListenRange       hcl.Range `hcl:"listen,attr_range"`
+	CertFileRange     hcl.Range `hcl:"cert_file,attr_range"`
+	KeyFileRange      hcl.Range `hcl:"key_file,attr_range"`
+	ClientCAFileRange hcl.Range `hcl:"client_ca_file,attr_range"`
 }
 
 // HTTP is the http block.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
@@ -73,6 +74,9 @@ func (p *Parser) Parse(src []byte, filename string) (*Config, hcl.Diagnostics) {
 				diags = append(diags, errorAt(r.CAFileRange, "Invalid CA file", upperFirst(err.Error())+"."))
 			}
 		}
+	}
+	if t := c.DICOM.TLS; t != nil {
+		diags = append(diags, t.read(time.Now())...)
 	}
 	diags = append(dropUnknownValueErrors(diags), c.Validate()...)
 	sortDiagnostics(diags)

@@ -56,6 +56,13 @@ func (d *DICOM) validate() (diags hcl.Diagnostics) {
 		diags = append(diags, errorAt(d.AETitleRange, "Invalid AE title", upperFirst(err.Error())+"."))
 	}
 	diags = append(diags, checkListen(d.Listen, d.ListenRange, "dicom")...)
+	if t := d.TLS; t != nil {
+		diags = append(diags, checkListen(t.Listen, t.ListenRange, "dicom.tls")...)
+		if t.Listen == d.Listen {
+			diags = append(diags, errorAt(t.ListenRange, "Invalid listen address",
+				fmt.Sprintf("dicom.tls.listen is the address of the plain listener, dicom.listen (%s): the TLS listener needs a port of its own.", d.Listen)))
+		}
+	}
 	if d.MaxAssociations < 1 || d.MaxAssociations > MaxAssociationsLimit {
 		diags = append(diags, errorAt(d.MaxAssociationsRange, "Invalid association limit",
 			fmt.Sprintf("max_associations is from 1 to %d, not %d.", MaxAssociationsLimit, d.MaxAssociations)))
