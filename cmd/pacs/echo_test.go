@@ -87,7 +87,7 @@ func TestServeAnswersEchoscu(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- serveDICOM(ctx, ln, serveOptions{aeTitle: "FORGE", strictAE: true}, hclog.NewNullLogger())
+		done <- serveDICOM(ctx, serveOptions{aeTitle: "FORGE", strictAE: true}, hclog.NewNullLogger(), ln)
 	}()
 	run := func(aec string) (string, error) {
 		cmd := exec.Command("echoscu", "-v", "-aec", aec, "127.0.0.1", port)

@@ -50,7 +50,7 @@ func startRetrieveServer(t *testing.T, remotes []services.Remote) *archiveServer
 	opts.archive = st
 	opts.remotes = remotes
 	done := make(chan error, 1)
-	go func() { done <- serveDICOM(ctx, ln, opts, hclog.NewNullLogger()) }()
+	go func() { done <- serveDICOM(ctx, opts, hclog.NewNullLogger(), ln) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

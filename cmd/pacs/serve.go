@@ -176,7 +176,17 @@ func runServe(args []string) int {
 		log.Error("cannot listen", "error", err)
 		return 1
 	}
-	if err := serveDICOM(ctx, ln, opts, log); err != nil {
+	lns := []net.Listener{ln}
+	if t := cfg.DICOM.TLS; t != nil {
+		tln, err := net.Listen("tcp", t.Listen)
+		if err != nil {
+			ln.Close()
+			log.Error("cannot listen for DICOM over TLS", "error", err)
+			return 1
+		}
+		lns = append(lns, tlsListener{tls.NewListener(tln, t.ServerConfig())})
+	}
+	if err := serveDICOM(ctx, opts, log, lns...); err != nil {
 		log.Error("server stopped", "error", err)
 		return 1
 	}
@@ -352,26 +362,50 @@ func newDICOMServer(o serveOptions, log hclog.Logger) *ul.Server {
 	})
 }
 
-// serveDICOM serves DICOM on ln until ctx is done, then shuts down
-// gracefully: running associations get shutdownGracePeriod to finish.
-func serveDICOM(ctx context.Context, ln net.Listener, o serveOptions, log hclog.Logger) error {
+// serveDICOM serves DICOM on the listeners lns (a plain one, and one for
+// TLS if configured) until ctx is done, then shuts down gracefully: running
+// associations get shutdownGracePeriod to finish. A listener that fails
+// stops them all.
+func serveDICOM(ctx context.Context, o serveOptions, log hclog.Logger, lns ...net.Listener) error {
 	srv := newDICOMServer(o, log)
-	log.Info("DICOM server listening", "ae_title", o.aeTitle, "addr", ln.Addr().String(), "strict_ae", o.strictAE,
-		"max_associations", o.maxAssociations, "max_associations_per_ae", o.maxAssocPerAE, "async_ops", o.asyncOps)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(context.Background(), ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	for i, ln := range lns {
+		msg := "DICOM server listening"
+		if _, ok := ln.(tlsListener); ok {
+			msg = "DICOM server listening for TLS"
+		}
+		if i == 0 {
+			log.Info(msg, "ae_title", o.aeTitle, "addr", ln.Addr().String(), "strict_ae", o.strictAE,
+				"max_associations", o.maxAssociations, "max_associations_per_ae", o.maxAssocPerAE, "async_ops", o.asyncOps)
+		} else {
+			log.Info(msg, "addr", ln.Addr().String())
+		}
 	}
-	log.Info("shutting down", "active", srv.Active())
+	errc := make(chan error, len(lns))
+	for _, ln := range lns {
+		go func() { errc <- srv.Serve(context.Background(), ln) }()
+	}
+	var err error
+	pending := len(lns)
+	select {
+	case err = <-errc:
+		pending--
+		log.Error("DICOM listener failed; stopping", "error", err)
+	case <-ctx.Done():
+		log.Info("shutting down", "active", srv.Active())
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGracePeriod)
 	defer cancel()
-	err := srv.Shutdown(sctx)
-	if serr := <-errc; serr != nil && !errors.Is(serr, ul.ErrServerClosed) && err == nil {
+	if serr := srv.Shutdown(sctx); err == nil {
 		err = serr
+	}
+	for ; pending > 0; pending-- {
+		if serr := <-errc; serr != nil && !errors.Is(serr, ul.ErrServerClosed) && err == nil {
+			err = serr
+		}
 	}
 	log.Info("stopped")
 	return err
 }
+
+// tlsListener marks the listener for DICOM over TLS (dicom.tls), for the log.
+type tlsListener struct{ net.Listener }

@@ -47,6 +47,15 @@ dicom {
   duplicate_policy       = "keep"
   max_find_results       = 10000 # C-FIND matches at most (0: unlimited)
   case_insensitive_names = false # C-FIND matches person names ignoring case and accents
+
+  # DICOM over TLS (TLS 1.2 or later) on a second port, beside `listen`, for
+  # the same archive. To admit TLS only, bind `listen` to 127.0.0.1.
+  # tls {
+  #   listen         = ":2762"                     # the port registered for DICOM over TLS
+  #   cert_file      = "/etc/pacs/server.pem"      # certificate, then its chain
+  #   key_file       = "/etc/pacs/server.key"
+  #   client_ca_file = "/etc/pacs/modalities-ca.pem" # set: clients must present a certificate these CAs signed
+  # }
 }
 
 http {
