@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,22 +28,68 @@ const maxContexts = 128
 type scuFlags struct {
 	callingAE, calledAE string
 	timeout             time.Duration
+	// DICOM over TLS: -tls, or implied by any of the files.
+	tls                       bool
+	caFile, certFile, keyFile string
 }
 
 func (f *scuFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.callingAE, "aet", "PACS", "our calling AE title")
 	fs.StringVar(&f.calledAE, "aec", "ANY-SCP", "the peer's called AE title")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "timeout of the connection, the association and each DIMSE response")
+	fs.BoolVar(&f.tls, "tls", false, "DICOM over TLS (1.2 or later), the peer's certificate verified for HOST against the system's CAs or -ca-file's")
+	fs.StringVar(&f.caFile, "ca-file", "", "PEM `file` of the CAs trusted for the peer's certificate, instead of the system's (implies -tls)")
+	fs.StringVar(&f.certFile, "cert", "", "PEM `file` of our certificate, for a peer that requires one, with -key (implies -tls)")
+	fs.StringVar(&f.keyFile, "key", "", "PEM `file` of the private key of -cert")
+}
+
+// tlsConfig returns the TLS configuration to reach host with, or nil for
+// plain TCP.
+func (f *scuFlags) tlsConfig(host string) (*tls.Config, error) {
+	if !f.tls && f.caFile == "" && f.certFile == "" && f.keyFile == "" {
+		return nil, nil
+	}
+	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if f.caFile != "" {
+		b, err := os.ReadFile(f.caFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("-ca-file %s holds no PEM certificate", f.caFile)
+		}
+	}
+	if f.certFile != "" || f.keyFile != "" {
+		if f.certFile == "" || f.keyFile == "" {
+			return nil, errors.New("-cert and -key go together")
+		}
+		cert, err := tls.LoadX509KeyPair(f.certFile, f.keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("-cert %s, -key %s: %w", f.certFile, f.keyFile, err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
 }
 
 // dial opens an association to addr with contexts and, for C-GET, a Mux.
 func (f *scuFlags) dial(ctx context.Context, addr string, contexts []ul.ProposedContext, async *ul.AsyncOps, mux *dimse.Mux) (*dimse.Client, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := f.tlsConfig(host)
+	if err != nil {
+		return nil, fmt.Errorf("TLS: %w", err)
+	}
 	c, err := dimse.DialWith(ctx, addr, ul.DialOptions{
 		CallingAE: f.callingAE, CalledAE: f.calledAE,
 		Contexts:         contexts,
 		AsyncOps:         async,
 		ConnectTimeout:   f.timeout,
 		AssociateTimeout: f.timeout,
+		TLS:              tc,
 	}, dimse.ClientOptions{ResponseTimeout: f.timeout, Mux: mux})
 	if err != nil {
 		return nil, fmt.Errorf("association with %s: %w", addr, err)

@@ -13,11 +13,11 @@ import (
 )
 
 // TestServeTLSDcmtk: pacs serve with a dicom.tls block, client certificates
-// required, against dcmtk's echoscu, storescu and findscu. A client with a
-// certificate the site's CA list holds is served over TLS, and what it
-// stores is found over the plain listener; no certificate, an unknown one,
-// or no TLS at all is refused at the handshake and logged; the plain
-// listener keeps serving.
+// required, against dcmtk's echoscu, storescu and findscu, and pacs's own
+// echo and find. A client with a certificate the site's CA list holds is
+// served over TLS, and what it stores is found over the plain listener and
+// over TLS; no certificate, an unknown one, or no TLS at all is refused at
+// the handshake and logged; the plain listener keeps serving.
 func TestServeTLSDcmtk(t *testing.T) {
 	peertest.Need(t, "echoscu", "storescu", "findscu")
 	ds, _, ts := ctSmall(t)
@@ -80,6 +80,27 @@ http {
 		"-k", "SOPInstanceUID=" + ds.String(dicom.SOPInstanceUID)})
 	if err != nil || strings.Count(out, "(Pending)") != 1 {
 		t.Errorf("findscu for the instance stored over TLS: %v, want one match\n%s", err, out)
+	}
+
+	// pacs's own SCU commands, over TLS.
+	tlsPortArg := strconv.Itoa(tlsPort)
+	ours := []string{"-aec", "FORGE", "-ca-file", server.CertFile, "-cert", client.CertFile, "-key", client.KeyFile}
+	if code, out, errOut := runCmd(t, runEcho, append(ours, "127.0.0.1", tlsPortArg)...); code != 0 {
+		t.Errorf("pacs echo over TLS = %d\n%s%s", code, out, errOut)
+	}
+	for name, args := range map[string][]string{
+		"no client certificate":                          {"-aec", "FORGE", "-ca-file", server.CertFile},
+		"a server certificate the system does not trust": {"-aec", "FORGE", "-tls", "-cert", client.CertFile, "-key", client.KeyFile},
+		"-cert without -key":                             {"-aec", "FORGE", "-ca-file", server.CertFile, "-cert", client.CertFile},
+	} {
+		if code, _, _ := runCmd(t, runEcho, append(args, "--timeout", "5s", "127.0.0.1", tlsPortArg)...); code != 1 {
+			t.Errorf("pacs echo with %s = %d, want 1", name, code)
+		}
+	}
+	code, out, errOut := runCmd(t, runFind, append(ours, "-L", "IMAGE", "-k", "StudyInstanceUID="+ds.String(dicom.StudyInstanceUID),
+		"-k", "SeriesInstanceUID="+ds.String(dicom.SeriesInstanceUID), "-k", "SOPInstanceUID", "127.0.0.1", tlsPortArg)...)
+	if code != 0 || !strings.Contains(out, ds.String(dicom.SOPInstanceUID)) {
+		t.Errorf("pacs find over TLS = %d, want the instance stored\n%s%s", code, out, errOut)
 	}
 
 	log := p.log.String()
