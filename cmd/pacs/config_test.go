@@ -250,8 +250,34 @@ remote "PLAIN" {
 		t.Fatalf("Parse() diagnostics: %v", diags)
 	}
 	rs = remotesFrom(c)
-	if len(rs) != 1 || rs[0].TLS == nil || rs[0].TLS.RootCAs == nil || !rs[0].TLS.RootCAs.Equal(sc.Pool) {
-		t.Errorf("remotes %+v; want the CA file's pool", rs)
+	if len(rs) != 1 || rs[0].TLS == nil || rs[0].TLS.RootCAs == nil || !rs[0].TLS.RootCAs.Equal(sc.Pool) || len(rs[0].TLS.Certificates) != 0 {
+		t.Errorf("remotes %+v; want the CA file's pool, and no client certificate", rs)
+	}
+
+	// With a dicom.tls block, its certificate is the client certificate
+	// offered to remotes reached with TLS.
+	node := peertest.NewNodeCert(t)
+	c, diags = config.Parse([]byte(fmt.Sprintf(`dicom {
+  tls {
+    listen    = ":2762"
+    cert_file = %q
+    key_file  = %q
+  }
+}
+remote "SITE" {
+  host = "127.0.0.1"
+  tls  = true
+}
+remote "PLAIN" {
+  host = "10.0.0.5"
+}
+`, node.CertFile, node.KeyFile)), "site.hcl")
+	if diags.HasErrors() {
+		t.Fatalf("Parse() diagnostics: %v", diags)
+	}
+	rs = remotesFrom(c)
+	if len(rs) != 2 || rs[0].TLS == nil || len(rs[0].TLS.Certificates) != 1 || !rs[0].TLS.Certificates[0].Leaf.Equal(node.Cert.Leaf) || rs[1].TLS != nil {
+		t.Errorf("remotes %+v; want dicom.tls's certificate offered to SITE", rs)
 	}
 }
 

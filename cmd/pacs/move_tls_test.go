@@ -13,14 +13,23 @@ import (
 // TestMoveToStorescpTLS: a C-MOVE destination configured with TLS is
 // reached over DICOM TLS: dcmtk's storescp, listening only with TLS,
 // receives a study whole, and the archive refuses to send to it when its
-// certificate is not trusted.
+// certificate is not trusted. A storescp that requires a client
+// certificate (dcmtk's default) receives the study from an archive that
+// presents its node certificate, and nothing from one that presents none.
 func TestMoveToStorescpTLS(t *testing.T) {
 	peertest.Need(t, "movescu", "storescp")
 	sc := peertest.NewServerCert(t)
+	node := peertest.NewNodeCert(t)
 	port, dir := startDestinationSCP(t, "+tls", sc.KeyFile, sc.CertFile, "-ic")
+	mport, mdir := startDestinationSCP(t, "+tls", sc.KeyFile, sc.CertFile, "+cf", node.CertFile)
+	trusting := func(certs ...tls.Certificate) *tls.Config {
+		return &tls.Config{ServerName: "127.0.0.1", RootCAs: sc.Pool, MinVersion: tls.VersionTLS12, Certificates: certs}
+	}
 	s := startRetrieveServer(t, []services.Remote{
-		{AETitle: "DEST", Host: "127.0.0.1", Port: port, TLS: &tls.Config{ServerName: "127.0.0.1", RootCAs: sc.Pool, MinVersion: tls.VersionTLS12}},
+		{AETitle: "DEST", Host: "127.0.0.1", Port: port, TLS: trusting()},
 		{AETitle: "UNTRUSTED", Host: "127.0.0.1", Port: port, TLS: &tls.Config{ServerName: "127.0.0.1", RootCAs: x509.NewCertPool()}},
+		{AETitle: "MUTUAL", Host: "127.0.0.1", Port: mport, TLS: trusting(node.Cert)},
+		{AETitle: "NOCERT", Host: "127.0.0.1", Port: mport, TLS: trusting()},
 	})
 	studies := loadCorpus(t, s)
 	var study string
@@ -49,6 +58,20 @@ func TestMoveToStorescpTLS(t *testing.T) {
 	}
 	got := readReceived(t, dir)
 	if n := compareRetrieved(t, got, studies[study], "movescu over TLS"); n != len(studies[study]) {
+		t.Errorf("%d of %d instances compared", n, len(studies[study]))
+	}
+
+	if err := move("NOCERT"); err == nil {
+		t.Error("movescu to a destination that requires a client certificate, with none, succeeded")
+	}
+	if got := readReceived(t, mdir); len(got) != 0 {
+		t.Fatalf("%d files received without a client certificate", len(got))
+	}
+	if err := move("MUTUAL"); err != nil {
+		t.Fatalf("movescu over TLS with a client certificate: %v", err)
+	}
+	got = readReceived(t, mdir)
+	if n := compareRetrieved(t, got, studies[study], "movescu over mutual TLS"); n != len(studies[study]) {
 		t.Errorf("%d of %d instances compared", n, len(studies[study]))
 	}
 }

@@ -92,6 +92,10 @@ func remotesFrom(cfg *config.Config) []services.Remote {
 			// The peer's certificate is verified against the remote's CA
 			// file, or else the system's trusted CAs.
 			rm.TLS = &tls.Config{ServerName: r.Host, RootCAs: r.CAs, MinVersion: tls.VersionTLS12}
+			if t := cfg.DICOM.TLS; t != nil && t.Certificate != nil {
+				// The node's certificate, for a peer that asks for one.
+				rm.TLS.Certificates = []tls.Certificate{*t.Certificate}
+			}
 		}
 		rs = append(rs, rm)
 	}

@@ -163,7 +163,9 @@ type DICOMTLS struct {
 	Listen string `hcl:"listen"`
 	// CertFile is a PEM file of the server's certificate, followed by the
 	// intermediate certificates of its chain, if any; KeyFile a PEM file of
-	// its private key (both required).
+	// its private key (both required). It is also the client certificate
+	// presented to remotes reached with TLS that ask for one: give it the
+	// clientAuth extended key usage as well as serverAuth for them.
 	CertFile string `hcl:"cert_file"`
 	KeyFile  string `hcl:"key_file"`
 	// ClientCAFile, when set, names a PEM file of the CA certificates that
@@ -237,6 +239,7 @@ type Remote struct {
 	// TLS connects with TLS (DICOM over TLS, PS3.15 B.1), verifying the
 	// peer's certificate for Host against the system's trusted CAs (the
 	// SSL_CERT_FILE and SSL_CERT_DIR environment variables name others).
+	// A peer that asks for a client certificate gets dicom.tls's, if any.
 	// Default false.
 	TLS bool `hcl:"tls,optional"`
 	// CAFile, with TLS, names a PEM file of the CA certificates trusted for

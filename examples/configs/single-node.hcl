@@ -52,7 +52,7 @@ dicom {
   # the same archive. To admit TLS only, bind `listen` to 127.0.0.1.
   # tls {
   #   listen         = ":2762"                     # the port registered for DICOM over TLS
-  #   cert_file      = "/etc/pacs/server.pem"      # certificate, then its chain
+  #   cert_file      = "/etc/pacs/server.pem"      # certificate, then its chain; also shown to remotes that ask for a client certificate
   #   key_file       = "/etc/pacs/server.key"
   #   client_ca_file = "/etc/pacs/modalities-ca.pem" # set: clients must present a certificate these CAs signed
   # }

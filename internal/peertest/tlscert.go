@@ -34,7 +34,13 @@ func NewServerCert(t testing.TB) *Cert { return newCert(t, "127.0.0.1", x509.Ext
 // does for a server.
 func NewClientCert(t testing.TB, cn string) *Cert { return newCert(t, cn, x509.ExtKeyUsageClientAuth) }
 
-func newCert(t testing.TB, cn string, usage x509.ExtKeyUsage) *Cert {
+// NewNodeCert creates a Cert for a node that is both, server and client, as
+// NewServerCert does for a server.
+func NewNodeCert(t testing.TB) *Cert {
+	return newCert(t, "127.0.0.1", x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)
+}
+
+func newCert(t testing.TB, cn string, usage ...x509.ExtKeyUsage) *Cert {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -45,7 +51,7 @@ func newCert(t testing.TB, cn string, usage x509.ExtKeyUsage) *Cert {
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true, BasicConstraintsValid: true,
 		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{usage},
+		ExtKeyUsage: usage,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
