@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/pacsforge/pacs/core/config"
 	"github.com/pacsforge/pacs/internal/peertest"
 )
@@ -232,7 +234,7 @@ remote "PLAIN" {
 	if o.maxAssociations != 10 || o.maxAssocPerAE != 2 || o.timeouts.Idle != 2*time.Minute || o.timeouts.DIMSE != 15*time.Second || !o.caseInsensitivePN {
 		t.Errorf("serve options %+v, want the file's limits and timeouts", o)
 	}
-	rs := remotesFrom(c)
+	rs := remotesFrom(c, nil)
 	if len(rs) != 2 || rs[0].TLS == nil || rs[0].TLS.ServerName != "pacs.example.org" || rs[0].TLS.InsecureSkipVerify ||
 		rs[0].TLS.RootCAs != nil || rs[1].TLS != nil {
 		t.Errorf("remotes %+v; want TLS verified for pacs.example.org by the system's CAs, on SECURE only", rs)
@@ -249,7 +251,7 @@ remote "PLAIN" {
 	if diags.HasErrors() {
 		t.Fatalf("Parse() diagnostics: %v", diags)
 	}
-	rs = remotesFrom(c)
+	rs = remotesFrom(c, nil)
 	if len(rs) != 1 || rs[0].TLS == nil || rs[0].TLS.RootCAs == nil || !rs[0].TLS.RootCAs.Equal(sc.Pool) || len(rs[0].TLS.Certificates) != 0 {
 		t.Errorf("remotes %+v; want the CA file's pool, and no client certificate", rs)
 	}
@@ -275,9 +277,12 @@ remote "PLAIN" {
 	if diags.HasErrors() {
 		t.Fatalf("Parse() diagnostics: %v", diags)
 	}
-	rs = remotesFrom(c)
-	if len(rs) != 2 || rs[0].TLS == nil || len(rs[0].TLS.Certificates) != 1 || !rs[0].TLS.Certificates[0].Leaf.Equal(node.Cert.Leaf) || rs[1].TLS != nil {
-		t.Errorf("remotes %+v; want dicom.tls's certificate offered to SITE", rs)
+	rs = remotesFrom(c, newTLSFiles(c.DICOM.TLS, hclog.NewNullLogger()))
+	if len(rs) != 2 || rs[0].TLS == nil || rs[0].TLS.GetClientCertificate == nil || rs[1].TLS != nil {
+		t.Fatalf("remotes %+v; want dicom.tls's certificate offered to SITE", rs)
+	}
+	if cert, err := rs[0].TLS.GetClientCertificate(nil); err != nil || !cert.Leaf.Equal(node.Cert.Leaf) {
+		t.Errorf("client certificate offered to SITE: %v; want dicom.tls's", err)
 	}
 }
 

@@ -83,8 +83,10 @@ func serveOptionsFrom(d *config.DICOM) serveOptions {
 	}
 }
 
-// remotesFrom takes the known peers from a validated configuration.
-func remotesFrom(cfg *config.Config) []services.Remote {
+// remotesFrom takes the known peers from a validated configuration; those
+// reached with TLS are offered node's certificate when they ask for a
+// client certificate (node nil: none).
+func remotesFrom(cfg *config.Config, node *tlsFiles) []services.Remote {
 	var rs []services.Remote
 	for _, r := range cfg.Remotes {
 		rm := services.Remote{AETitle: r.AETitle, Host: r.Host, Port: r.Port}
@@ -92,9 +94,8 @@ func remotesFrom(cfg *config.Config) []services.Remote {
 			// The peer's certificate is verified against the remote's CA
 			// file, or else the system's trusted CAs.
 			rm.TLS = &tls.Config{ServerName: r.Host, RootCAs: r.CAs, MinVersion: tls.VersionTLS12}
-			if t := cfg.DICOM.TLS; t != nil && t.Certificate != nil {
-				// The node's certificate, for a peer that asks for one.
-				rm.TLS.Certificates = []tls.Certificate{*t.Certificate}
+			if node != nil {
+				rm.TLS.GetClientCertificate = node.clientCertificate
 			}
 		}
 		rs = append(rs, rm)
@@ -170,7 +171,11 @@ func runServe(args []string) int {
 	defer arc.Close()
 	opts := serveOptionsFrom(cfg.DICOM)
 	opts.archive = arc
-	opts.remotes = remotesFrom(cfg)
+	var node *tlsFiles
+	if cfg.DICOM.TLS != nil {
+		node = newTLSFiles(cfg.DICOM.TLS, log.Named("tls"))
+	}
+	opts.remotes = remotesFrom(cfg, node)
 	if err := startHTTP(ctx, cfg, arc, log); err != nil {
 		log.Error("cannot start the HTTP server", "error", err)
 		return 1
@@ -181,14 +186,14 @@ func runServe(args []string) int {
 		return 1
 	}
 	lns := []net.Listener{ln}
-	if t := cfg.DICOM.TLS; t != nil {
-		tln, err := net.Listen("tcp", t.Listen)
+	if node != nil {
+		tln, err := net.Listen("tcp", cfg.DICOM.TLS.Listen)
 		if err != nil {
 			ln.Close()
 			log.Error("cannot listen for DICOM over TLS", "error", err)
 			return 1
 		}
-		lns = append(lns, tlsListener{tls.NewListener(tln, t.ServerConfig())})
+		lns = append(lns, tlsListener{tls.NewListener(tln, node.serverConfig())})
 	}
 	if err := serveDICOM(ctx, opts, log, lns...); err != nil {
 		log.Error("server stopped", "error", err)

@@ -99,7 +99,7 @@ func (t *DICOMTLS) read(now time.Time) (diags hcl.Diagnostics) {
 	if t.CertFileRange == (hcl.Range{}) || t.KeyFileRange == (hcl.Range{}) {
 		return nil // missing: reported by the decoder
 	}
-	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	cert, err := t.loadKeyPair()
 	switch {
 	case t.CertFile == "" || t.KeyFile == "":
 		rng := t.CertFileRange
@@ -118,7 +118,7 @@ func (t *DICOMTLS) read(now time.Time) (diags hcl.Diagnostics) {
 			Subject: subject(t.CertFileRange)})
 		fallthrough
 	default:
-		t.Certificate = &cert
+		t.Certificate = cert
 	}
 	if t.ClientCAFile != "" {
 		if t.ClientCAs, err = readCertPool(t.ClientCAFile); err != nil {
@@ -128,16 +128,44 @@ func (t *DICOMTLS) read(now time.Time) (diags hcl.Diagnostics) {
 	return diags
 }
 
-// ServerConfig returns the TLS configuration of the listener: TLS 1.2 or
-// later, and client certificates required and verified when ClientCAs is
-// set. Parse must have read the files.
-func (t *DICOMTLS) ServerConfig() *tls.Config {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if t.Certificate != nil {
-		cfg.Certificates = []tls.Certificate{*t.Certificate}
+// Load reads the certificate, its key and the client CAs again, for a
+// server that renews them while it runs; t is left as it is.
+func (t *DICOMTLS) Load() (*tls.Certificate, *x509.CertPool, error) {
+	cert, err := t.loadKeyPair()
+	if err != nil {
+		return nil, nil, fmt.Errorf("cert_file %s, key_file %s: %w", t.CertFile, t.KeyFile, err)
 	}
-	if t.ClientCAs != nil {
-		cfg.ClientAuth, cfg.ClientCAs = tls.RequireAndVerifyClientCert, t.ClientCAs
+	var cas *x509.CertPool
+	if t.ClientCAFile != "" {
+		if cas, err = readCertPool(t.ClientCAFile); err != nil {
+			return nil, nil, fmt.Errorf("client_ca_file: %w", err)
+		}
+	}
+	return cert, cas, nil
+}
+
+func (t *DICOMTLS) loadKeyPair() (*tls.Certificate, error) {
+	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	return &cert, nil
+}
+
+// ServerConfig returns the TLS configuration of the listener, from what
+// Parse read (see TLSServerConfig).
+func (t *DICOMTLS) ServerConfig() *tls.Config { return TLSServerConfig(t.Certificate, t.ClientCAs) }
+
+// TLSServerConfig returns the TLS configuration of a DICOM listener with
+// cert: TLS 1.2 or later, and client certificates required and verified
+// against clientCAs when not nil.
+func TLSServerConfig(cert *tls.Certificate, clientCAs *x509.CertPool) *tls.Config {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cert != nil {
+		cfg.Certificates = []tls.Certificate{*cert}
+	}
+	if clientCAs != nil {
+		cfg.ClientAuth, cfg.ClientCAs = tls.RequireAndVerifyClientCert, clientCAs
 	}
 	return cfg
 }

@@ -157,6 +157,9 @@ type DICOM struct {
 //
 // A site that admits DICOM over TLS only binds the plain listener to
 // loopback. Relative file names are relative to the working directory.
+// pacs serve reads the files again when they change (it looks, at a
+// handshake, at most every 10 seconds): a renewed certificate needs no
+// restart.
 type DICOMTLS struct {
 	// Listen is the host:port of the TLS listener (required; 2762 is the
 	// port registered for DICOM over TLS). It differs from dicom.listen.

@@ -49,7 +49,8 @@ dicom {
   case_insensitive_names = false # C-FIND matches person names ignoring case and accents
 
   # DICOM over TLS (TLS 1.2 or later) on a second port, beside `listen`, for
-  # the same archive. To admit TLS only, bind `listen` to 127.0.0.1.
+  # the same archive. To admit TLS only, bind `listen` to 127.0.0.1. The files
+  # are read again when they change: renewing the certificate needs no restart.
   # tls {
   #   listen         = ":2762"                     # the port registered for DICOM over TLS
   #   cert_file      = "/etc/pacs/server.pem"      # certificate, then its chain; also shown to remotes that ask for a client certificate
