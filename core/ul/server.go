@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"runtime/debug"
 	"sync"
@@ -310,9 +311,10 @@ func (a *Association) acceptRQ(ctx context.Context, opt *ServerOptions, over boo
 	p, ev, cause := a.receive(ctx)
 	if lookup(ev, sta2) != ae6 {
 		_, err := a.dispatch(ev, p, cause)
-		if st := a.TLS(); st != nil && !st.HandshakeComplete {
+		if st := a.TLS(); st != nil && !st.HandshakeComplete && !errors.Is(cause, io.EOF) {
 			// A peer without a trusted certificate, or not speaking
-			// TLS: the site wants to know.
+			// TLS: the site wants to know. (A connection closed before
+			// any byte, a port probe, is not worth it.)
 			a.log.Info("TLS handshake failed", "error", cause)
 			return false
 		}

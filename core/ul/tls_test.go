@@ -5,9 +5,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/pacsforge/pacs/internal/peertest"
 )
@@ -23,7 +26,9 @@ func TestServeTLS(t *testing.T) {
 
 	var mu sync.Mutex
 	var peers []string // the peer certificate's subject per association, "" in the clear
+	logs := &peertest.SyncBuffer{}
 	s := NewServer(ServerOptions{Policy: testPolicy(), AssociateTimeout: 2 * time.Second,
+		Logger: hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Info}),
 		Handler: func(ctx context.Context, a *Association) {
 			peer := ""
 			if st := a.TLS(); st != nil && len(st.PeerCertificates) > 0 {
@@ -82,6 +87,11 @@ func TestServeTLS(t *testing.T) {
 			t.Errorf("TLS listener, %s: association established", name)
 		}
 	}
+	// A port probe (connected, closed) is not a failed handshake.
+	failed := strings.Count(logs.String(), "TLS handshake failed")
+	if probe, err := net.Dial("tcp", secure.Addr().String()); err == nil {
+		probe.Close()
+	}
 	// Still serving, on both.
 	if err := dial(secure.Addr().String(), trusted(client)); err != nil {
 		t.Errorf("TLS listener after refused handshakes: %v", err)
@@ -90,6 +100,9 @@ func TestServeTLS(t *testing.T) {
 		t.Errorf("plain listener after refused handshakes: %v", err)
 	}
 	waitIdle(t, s)
+	if failed != 3 || strings.Count(logs.String(), "TLS handshake failed") != failed {
+		t.Errorf("%d failed handshakes logged before the probe, want 3; and the probe logged as one too:\n%s", failed, logs.String())
+	}
 	mu.Lock()
 	got := append([]string(nil), peers...)
 	mu.Unlock()
