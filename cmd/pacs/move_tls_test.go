@@ -47,31 +47,23 @@ func TestMoveToStorescpTLS(t *testing.T) {
 			"-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID="+study, "127.0.0.1", s.port)
 		return err
 	}
-	if err := move("UNTRUSTED"); err == nil {
-		t.Error("movescu to a destination whose certificate is not trusted succeeded")
+	// refusedThenMoved moves the study to refused, which must fail and
+	// leave dir empty, then to accepted, which must deliver it whole there.
+	refusedThenMoved := func(refused, accepted, dir, what string) {
+		t.Helper()
+		if err := move(refused); err == nil {
+			t.Errorf("movescu to %s (%s) succeeded", refused, what)
+		}
+		if got := readReceived(t, dir); len(got) != 0 {
+			t.Fatalf("%d files received from a move to %s (%s)", len(got), refused, what)
+		}
+		if err := move(accepted); err != nil {
+			t.Fatalf("movescu to %s: %v", accepted, err)
+		}
+		if n := compareRetrieved(t, readReceived(t, dir), studies[study], "movescu to "+accepted); n != len(studies[study]) {
+			t.Errorf("%d of %d instances compared", n, len(studies[study]))
+		}
 	}
-	if got := readReceived(t, dir); len(got) != 0 {
-		t.Fatalf("%d files received from a move to an untrusted destination", len(got))
-	}
-	if err := move("DEST"); err != nil {
-		t.Fatalf("movescu over TLS: %v", err)
-	}
-	got := readReceived(t, dir)
-	if n := compareRetrieved(t, got, studies[study], "movescu over TLS"); n != len(studies[study]) {
-		t.Errorf("%d of %d instances compared", n, len(studies[study]))
-	}
-
-	if err := move("NOCERT"); err == nil {
-		t.Error("movescu to a destination that requires a client certificate, with none, succeeded")
-	}
-	if got := readReceived(t, mdir); len(got) != 0 {
-		t.Fatalf("%d files received without a client certificate", len(got))
-	}
-	if err := move("MUTUAL"); err != nil {
-		t.Fatalf("movescu over TLS with a client certificate: %v", err)
-	}
-	got = readReceived(t, mdir)
-	if n := compareRetrieved(t, got, studies[study], "movescu over mutual TLS"); n != len(studies[study]) {
-		t.Errorf("%d of %d instances compared", n, len(studies[study]))
-	}
+	refusedThenMoved("UNTRUSTED", "DEST", dir, "a certificate not trusted")
+	refusedThenMoved("NOCERT", "MUTUAL", mdir, "no client certificate, which it requires")
 }
