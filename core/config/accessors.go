@@ -152,10 +152,6 @@ func (t *DICOMTLS) loadKeyPair() (*tls.Certificate, error) {
 	return &cert, nil
 }
 
-// ServerConfig returns the TLS configuration of the listener, from what
-// Parse read (see TLSServerConfig).
-func (t *DICOMTLS) ServerConfig() *tls.Config { return TLSServerConfig(t.Certificate, t.ClientCAs) }
-
 // TLSServerConfig returns the TLS configuration of a DICOM listener with
 // cert: TLS 1.2 or later, and client certificates required and verified
 // against clientCAs when not nil.

@@ -36,7 +36,7 @@ func TestDICOMTLS(t *testing.T) {
 		if diags.HasErrors() || len(diags) != 0 {
 			t.Fatalf("diagnostics: %v", diags)
 		}
-		cfg := c.DICOM.TLS.ServerConfig()
+		cfg := TLSServerConfig(c.DICOM.TLS.Certificate, c.DICOM.TLS.ClientCAs)
 		if len(cfg.Certificates) != 1 || !cfg.Certificates[0].Leaf.Equal(server.Cert.Leaf) {
 			t.Error("the server's certificate is not the one of cert_file")
 		}
@@ -49,7 +49,7 @@ func TestDICOMTLS(t *testing.T) {
 		if len(diags) != 0 {
 			t.Fatalf("diagnostics: %v", diags)
 		}
-		cfg := c.DICOM.TLS.ServerConfig()
+		cfg := TLSServerConfig(c.DICOM.TLS.Certificate, c.DICOM.TLS.ClientCAs)
 		if cfg.ClientAuth != tls.RequireAndVerifyClientCert || cfg.ClientCAs == nil {
 			t.Errorf("ClientAuth %v; want client certificates required and verified", cfg.ClientAuth)
 		}
