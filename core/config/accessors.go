@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -81,7 +80,7 @@ func (r *Remote) readCAs() (*x509.CertPool, error) {
 
 // readCertPool reads a PEM file of certificates into a pool.
 func readCertPool(path string) (*x509.CertPool, error) {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -144,8 +143,18 @@ func (t *DICOMTLS) Load() (*tls.Certificate, *x509.CertPool, error) {
 	return cert, cas, nil
 }
 
+// loadKeyPair reads the certificate and its key (files of a bounded
+// size: a name mistyped as /dev/zero does not hang start-up).
 func (t *DICOMTLS) loadKeyPair() (*tls.Certificate, error) {
-	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	certPEM, err := readFile(t.CertFile)
+	if err != nil {
+		return nil, err
+	}
+	keyPEM, err := readFile(t.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return nil, err
 	}

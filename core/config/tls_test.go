@@ -67,6 +67,8 @@ func TestDICOMTLS(t *testing.T) {
 		{"client CAs not PEM", ":2762", server.CertFile, server.KeyFile, notPEM, "Invalid CA file", 7},
 		{"plain listener's address", "127.0.0.1:11112", server.CertFile, server.KeyFile, "", "Invalid listen address", 4},
 		{"bad address", "localhost", server.CertFile, server.KeyFile, "", "Invalid listen address", 4},
+		{"an endless file", ":2762", "/dev/zero", server.KeyFile, "", "Invalid certificate or key", 5},
+		{"an endless CA file", ":2762", server.CertFile, server.KeyFile, "/dev/zero", "Invalid CA file", 7},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, diags := Parse(site(tc.listen, tc.cert, tc.key, tc.clientCA), "site.hcl")
