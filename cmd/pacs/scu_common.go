@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pacsforge/pacs/core/config"
 	"github.com/pacsforge/pacs/core/dicom"
 	"github.com/pacsforge/pacs/core/dicom/uid"
 	"github.com/pacsforge/pacs/core/dimse"
@@ -51,24 +51,20 @@ func (f *scuFlags) tlsConfig(host string) (*tls.Config, error) {
 	}
 	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 	if f.caFile != "" {
-		b, err := os.ReadFile(f.caFile)
-		if err != nil {
-			return nil, err
-		}
-		cfg.RootCAs = x509.NewCertPool()
-		if !cfg.RootCAs.AppendCertsFromPEM(b) {
-			return nil, fmt.Errorf("-ca-file %s holds no PEM certificate", f.caFile)
+		var err error
+		if cfg.RootCAs, err = config.ReadCertPool(f.caFile); err != nil {
+			return nil, fmt.Errorf("-ca-file: %w", err)
 		}
 	}
 	if f.certFile != "" || f.keyFile != "" {
 		if f.certFile == "" || f.keyFile == "" {
 			return nil, errors.New("-cert and -key go together")
 		}
-		cert, err := tls.LoadX509KeyPair(f.certFile, f.keyFile)
+		cert, err := config.LoadKeyPair(f.certFile, f.keyFile)
 		if err != nil {
 			return nil, fmt.Errorf("-cert %s, -key %s: %w", f.certFile, f.keyFile, err)
 		}
-		cfg.Certificates = []tls.Certificate{cert}
+		cfg.Certificates = []tls.Certificate{*cert}
 	}
 	return cfg, nil
 }

@@ -71,7 +71,7 @@ func (s *Storage) Age() time.Duration {
 
 // readCAs reads the CA certificates of CAFile.
 func (r *Remote) readCAs() (*x509.CertPool, error) {
-	pool, err := readCertPool(r.CAFile)
+	pool, err := ReadCertPool(r.CAFile)
 	if err != nil {
 		return nil, fmt.Errorf("remote %q: %w", r.AETitle, err)
 	}
@@ -79,7 +79,7 @@ func (r *Remote) readCAs() (*x509.CertPool, error) {
 }
 
 // readCertPool reads a PEM file of certificates into a pool.
-func readCertPool(path string) (*x509.CertPool, error) {
+func ReadCertPool(path string) (*x509.CertPool, error) {
 	b, err := readFile(path)
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func (t *DICOMTLS) read(now time.Time) (diags hcl.Diagnostics) {
 	if t.CertFileRange == (hcl.Range{}) || t.KeyFileRange == (hcl.Range{}) {
 		return nil // missing: reported by the decoder
 	}
-	cert, err := t.loadKeyPair()
+	cert, err := LoadKeyPair(t.CertFile, t.KeyFile)
 	switch {
 	case t.CertFile == "" || t.KeyFile == "":
 		rng := t.CertFileRange
@@ -120,7 +120,7 @@ func (t *DICOMTLS) read(now time.Time) (diags hcl.Diagnostics) {
 		t.Certificate = cert
 	}
 	if t.ClientCAFile != "" {
-		if t.ClientCAs, err = readCertPool(t.ClientCAFile); err != nil {
+		if t.ClientCAs, err = ReadCertPool(t.ClientCAFile); err != nil {
 			diags = append(diags, errorAt(t.ClientCAFileRange, "Invalid CA file", "dicom.tls: "+err.Error()+"."))
 		}
 	}
@@ -130,27 +130,28 @@ func (t *DICOMTLS) read(now time.Time) (diags hcl.Diagnostics) {
 // Load reads the certificate, its key and the client CAs again, for a
 // server that renews them while it runs; t is left as it is.
 func (t *DICOMTLS) Load() (*tls.Certificate, *x509.CertPool, error) {
-	cert, err := t.loadKeyPair()
+	cert, err := LoadKeyPair(t.CertFile, t.KeyFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cert_file %s, key_file %s: %w", t.CertFile, t.KeyFile, err)
 	}
 	var cas *x509.CertPool
 	if t.ClientCAFile != "" {
-		if cas, err = readCertPool(t.ClientCAFile); err != nil {
+		if cas, err = ReadCertPool(t.ClientCAFile); err != nil {
 			return nil, nil, fmt.Errorf("client_ca_file: %w", err)
 		}
 	}
 	return cert, cas, nil
 }
 
-// loadKeyPair reads the certificate and its key (files of a bounded
-// size: a name mistyped as /dev/zero does not hang start-up).
-func (t *DICOMTLS) loadKeyPair() (*tls.Certificate, error) {
-	certPEM, err := readFile(t.CertFile)
+// LoadKeyPair reads a PEM certificate (and its chain) and its private key,
+// files of a bounded size as a configuration file (a name mistyped as
+// /dev/zero does not hang start-up).
+func LoadKeyPair(certFile, keyFile string) (*tls.Certificate, error) {
+	certPEM, err := readFile(certFile)
 	if err != nil {
 		return nil, err
 	}
-	keyPEM, err := readFile(t.KeyFile)
+	keyPEM, err := readFile(keyFile)
 	if err != nil {
 		return nil, err
 	}
