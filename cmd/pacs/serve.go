@@ -193,7 +193,8 @@ func runServe(args []string) int {
 			log.Error("cannot listen for DICOM over TLS", "error", err)
 			return 1
 		}
-		lns = append(lns, tlsListener{tls.NewListener(tln, node.serverConfig())})
+		lns = append(lns, tls.NewListener(tln, node.serverConfig()))
+		log.Info("DICOM server listening for TLS", "addr", tln.Addr().String())
 	}
 	if err := serveDICOM(ctx, opts, log, lns...); err != nil {
 		log.Error("server stopped", "error", err)
@@ -371,24 +372,14 @@ func newDICOMServer(o serveOptions, log hclog.Logger) *ul.Server {
 	})
 }
 
-// serveDICOM serves DICOM on the listeners lns (a plain one, and one for
-// TLS if configured) until ctx is done, then shuts down gracefully: running
+// serveDICOM serves DICOM on the listeners lns (the plain one first, then
+// the one for TLS if configured) until ctx is done, then shuts down gracefully: running
 // associations get shutdownGracePeriod to finish. A listener that fails
 // stops them all.
 func serveDICOM(ctx context.Context, o serveOptions, log hclog.Logger, lns ...net.Listener) error {
 	srv := newDICOMServer(o, log)
-	for i, ln := range lns {
-		msg := "DICOM server listening"
-		if _, ok := ln.(tlsListener); ok {
-			msg = "DICOM server listening for TLS"
-		}
-		if i == 0 {
-			log.Info(msg, "ae_title", o.aeTitle, "addr", ln.Addr().String(), "strict_ae", o.strictAE,
-				"max_associations", o.maxAssociations, "max_associations_per_ae", o.maxAssocPerAE, "async_ops", o.asyncOps)
-		} else {
-			log.Info(msg, "addr", ln.Addr().String())
-		}
-	}
+	log.Info("DICOM server listening", "ae_title", o.aeTitle, "addr", lns[0].Addr().String(), "strict_ae", o.strictAE,
+		"max_associations", o.maxAssociations, "max_associations_per_ae", o.maxAssocPerAE, "async_ops", o.asyncOps)
 	errc := make(chan error, len(lns))
 	for _, ln := range lns {
 		go func() { errc <- srv.Serve(context.Background(), ln) }()
@@ -396,9 +387,8 @@ func serveDICOM(ctx context.Context, o serveOptions, log hclog.Logger, lns ...ne
 	var err error
 	pending := len(lns)
 	select {
-	case err = <-errc:
+	case err = <-errc: // a listener failed: the others stop too
 		pending--
-		log.Error("DICOM listener failed; stopping", "error", err)
 	case <-ctx.Done():
 		log.Info("shutting down", "active", srv.Active())
 	}
@@ -415,6 +405,3 @@ func serveDICOM(ctx context.Context, o serveOptions, log hclog.Logger, lns ...ne
 	log.Info("stopped")
 	return err
 }
-
-// tlsListener marks the listener for DICOM over TLS (dicom.tls), for the log.
-type tlsListener struct{ net.Listener }
